@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Gate: build the collection tarball, install it in a scratch path, run ansible-doc on every plugin.
+set -euo pipefail
+mkdir -p build
+rm -f build/mailauth-core-*.tar.gz
+ansible-galaxy collection build --force --output-path build >/dev/null
+tarball=$(ls build/mailauth-core-*.tar.gz)
+echo "built $tarball ($(du -h "$tarball" | cut -f1))"
+scratch=$(mktemp -d /tmp/mailauth-install.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+ansible-galaxy collection install --offline -p "$scratch" "$tarball" >/dev/null
+export ANSIBLE_COLLECTIONS_PATH="$scratch"
+installed="$scratch/ansible_collections/mailauth/core"
+n=0
+for kind in module filter; do
+  dir=plugins/${kind}s; [ "$kind" = filter ] && dir=plugins/filter
+  [ -d "$installed/$dir" ] || continue
+  if [ "$kind" = module ]; then
+    names=$(find "$installed/$dir" -maxdepth 1 -name '*.py' ! -name '__init__.py' -printf '%f\n' | sed 's/\.py$//' | sort)
+  else
+    names=$(ansible-doc -t filter -l mailauth.core 2>/dev/null | awk '{print $1}' | sed 's/^mailauth\.core\.//' | sort)
+  fi
+  for name in $names; do
+    ansible-doc -t "$kind" "mailauth.core.$name" >/dev/null
+    n=$((n + 1))
+  done
+done
+for role in "$installed"/roles/*/; do
+  ansible-doc -t role "mailauth.core.$(basename "$role")" >/dev/null
+  n=$((n + 1))
+done
+echo "ansible-doc rendered $n plugins and roles from the installed tarball"
