@@ -65,7 +65,7 @@ demo: venv images
 	bash tests/gates/demo.sh
 
 demo-down: venv
-	cd molecule/.. && molecule destroy -s lab
+	molecule destroy -s lab
 
 bench: venv
 	bash bench/run.sh

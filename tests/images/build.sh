@@ -38,7 +38,7 @@ if ! need debootstrap; then
 fi
 
 # Packages every lab host needs so that Ansible can manage it.
-include=python3,python3-apt,ca-certificates,iproute2,procps,netbase,less
+include=python3,python3-apt,sudo,ca-certificates,iproute2,procps,netbase,less
 
 build_one() {
   local tag=$1 suite=$2
@@ -63,7 +63,11 @@ build_one() {
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
   chmod 0755 "$root/usr/sbin/policy-rc.d"
   # Keep the image small.
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*
+  # No package lists in the image: date the lists directory to the epoch so that
+  # apt's cache_valid_time logic (Ansible) fetches them on first use.
+  rm -f "$root"/var/lib/apt/periodic/update-success-stamp
+  touch -d @0 "$root"/var/lib/apt/lists
   tar -C "$root" -c . | docker import \
     --change "LABEL mailauth.build=$build_id" \
     --change "LABEL mailauth.suite=$suite" \
