@@ -2,7 +2,6 @@
 # Gate: ansible-test sanity, run in a temporary ansible_collections/mailauth/core tree
 # holding the files git knows about (tracked, or untracked and not ignored).
 set -euo pipefail
-top=$(pwd)
 tmp=$(mktemp -d /tmp/mailauth-sanity.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 dest="$tmp/ansible_collections/mailauth/core"

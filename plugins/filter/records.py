@@ -1,0 +1,82 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Jinja filters over the record model: spf_record, dmarc_record, dkim_record, txt_split.
+
+Their documentation lives next to this file (spf_record.yml, ...). Every filter is a thin
+wrapper over ``module_utils/_records.py`` and ``module_utils/_txt.py``.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.mailauth.core.plugins.module_utils import _records, _txt
+
+
+def _domain(domain) -> str:
+    return _records.check_domain(domain, "domain") if domain else "the domain"
+
+
+def spf_record(spf, domain=None):
+    """The SPF value for an spf intent (dict) or a complete value (validated)."""
+    try:
+        return _records.build_spf(spf, _domain(domain))
+    except _records.RecordError as exc:
+        raise AnsibleFilterError("spf_record: %s" % exc) from None
+
+
+def dmarc_record(dmarc, domain=None):
+    """The DMARC value for a dmarc intent (dict) or a complete value (validated)."""
+    try:
+        return _records.build_dmarc(dmarc, _domain(domain))[0]
+    except _records.RecordError as exc:
+        raise AnsibleFilterError("dmarc_record: %s" % exc) from None
+
+
+def dkim_record(key, key_type=None, flags=None, hash_algorithms=None, service_types=None):
+    """The DKIM key record for a public key (PEM or base64), or for a dkim entry (dict)."""
+    if isinstance(key, dict):
+        entry = dict(key)
+        entry.pop("selector", None)
+    else:
+        entry = {"public_key": key}
+    for name, value in (
+        ("key_type", key_type),
+        ("flags", flags),
+        ("hash_algorithms", hash_algorithms),
+        ("service_types", service_types),
+    ):
+        if value is not None:
+            entry[name] = value
+    try:
+        return _records.dkim_value(entry, "dkim_record")
+    except _records.RecordError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def txt_split(value, limit=255, format="list"):
+    """Split a TXT value into <=limit-byte strings (list), or render it as zone-file text (format=zone)."""
+    if not isinstance(value, str):
+        raise AnsibleFilterError("txt_split: the input must be a string, got %s" % type(value).__name__)
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise AnsibleFilterError("txt_split: limit must be a whole number, got %r" % (limit,))
+    try:
+        if format == "list":
+            return _txt.split_txt(value, limit)
+        if format == "zone":
+            return _txt.to_zone_text(value, limit)
+    except _txt.TxtError as exc:
+        raise AnsibleFilterError("txt_split: %s" % exc) from None
+    raise AnsibleFilterError("txt_split: format must be list or zone, got %r" % (format,))
+
+
+class FilterModule:
+    """mailauth.core record filters."""
+
+    def filters(self):
+        return {
+            "spf_record": spf_record,
+            "dmarc_record": dmarc_record,
+            "dkim_record": dkim_record,
+            "txt_split": txt_split,
+        }

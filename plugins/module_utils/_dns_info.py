@@ -1,0 +1,471 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The logic of ``mailauth.core.mail_dns_info``: read what live DNS serves, lint it, compare
+it with expected values and wait until every authoritative nameserver serves them."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import typing as t
+
+from ansible_collections.mailauth.core.plugins.module_utils._lint import (
+    DnsLookup,
+    LookupFailure,
+    finding,
+    lint_dkim_values,
+    lint_dmarc_values,
+    lint_spf_values,
+    spf_lookups,
+)
+from ansible_collections.mailauth.core.plugins.module_utils._records import (
+    RecordError,
+    build_dmarc,
+    build_spf,
+    check_domain,
+    check_selector,
+    dmarc_uri,
+    keys_equal,
+    public_key_info,
+)
+from ansible_collections.mailauth.core.plugins.module_utils._txt import (
+    from_wire_strings,
+    is_spf,
+    parse_tag_list,
+    txt_equal,
+)
+
+try:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+    import dns.resolver
+except ImportError:  # pragma: no cover - the module reports missing dnspython
+    pass
+
+
+class DnsInfoError(Exception):
+    """A failure fit for the user (bad input, unreachable servers, wait timed out)."""
+
+    def __init__(self, msg: str, result: dict | None = None) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result or {}
+
+
+class Expected(t.NamedTuple):
+    name: str
+    what: str  # text for messages
+    check: t.Callable[[list], bool]
+
+
+# -- querying ---------------------------------------------------------------------------------------
+
+
+def query_server(server: str, port: int, name: str, timeout: float, rdtype: str = "TXT") -> list | None:
+    """Ask one nameserver directly (no recursion); logical TXT values, or ``None`` for NXDOMAIN."""
+    qname = dns.name.from_text(name)
+    query = dns.message.make_query(qname, rdtype)
+    query.flags &= ~dns.flags.RD
+    try:
+        response, _tcp = dns.query.udp_with_fallback(query, server, timeout=timeout, port=port)
+    except (dns.exception.DNSException, OSError) as exc:
+        raise LookupFailure(
+            "nameserver %s port %d did not answer %s %s: %s" % (server, port, name, rdtype, exc)
+        ) from None
+    rcode = response.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        return None
+    if rcode != dns.rcode.NOERROR:
+        raise LookupFailure("nameserver %s answered %s for %s %s" % (server, dns.rcode.to_text(rcode), name, rdtype))
+    if not response.flags & dns.flags.AA:
+        raise LookupFailure("nameserver %s is not authoritative for %s" % (server, name))
+    wanted = dns.rdatatype.from_text(rdtype)
+    target = qname
+    for _hop in range(8):  # follow a CNAME chain inside the answer
+        rrset = next((r for r in response.answer if r.name == target and r.rdtype == wanted), None)
+        if rrset is not None:
+            if wanted == dns.rdatatype.TXT:
+                return [from_wire_strings(r.strings) for r in rrset]
+            return [r.to_text() for r in rrset]
+        cname = next((r for r in response.answer if r.name == target and r.rdtype == dns.rdatatype.CNAME), None)
+        if cname is None:
+            return []
+        target = cname[0].target
+    return []
+
+
+class Reader:
+    """Reads TXT values from every target: the given servers, or the resolver when there are none."""
+
+    def __init__(self, lookup: DnsLookup, servers: list[str], port: int, timeout: float) -> None:
+        self.lookup = lookup
+        self.servers = servers
+        self.port = port
+        self.timeout = timeout
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.servers) or ["resolver"]
+
+    def read(self, target: str, name: str) -> list[str] | None:
+        if target == "resolver":
+            rdatas = self.lookup.fresh(name, "TXT")
+            return None if rdatas is None else [from_wire_strings(r.strings) for r in rdatas]
+        return query_server(target, self.port, name, self.timeout)
+
+
+def authoritative_servers(domain: str, lookup: DnsLookup) -> tuple[str, list[dict]]:
+    """The zone of ``domain`` and its nameservers (names and IP addresses) via NS records."""
+    try:
+        zone = dns.resolver.zone_for_name(domain, resolver=lookup.resolver)
+        ns_rrset = lookup.resolver.resolve(zone, "NS")
+    except dns.exception.DNSException as exc:
+        raise DnsInfoError("cannot find the zone and nameservers of %s: %s" % (domain, exc)) from None
+    servers = []
+    for rdata in sorted(ns_rrset, key=lambda r: r.target.to_text()):
+        host = rdata.target.to_text(omit_final_dot=True).lower()
+        try:
+            addresses = lookup.addresses(host)
+        except LookupFailure as exc:
+            raise DnsInfoError("cannot resolve nameserver %s of %s: %s" % (host, domain, exc)) from None
+        if not addresses:
+            raise DnsInfoError("nameserver %s of %s has no address" % (host, domain))
+        servers.extend({"name": host, "address": address} for address in addresses)
+    return zone.to_text(omit_final_dot=True).lower(), servers
+
+
+# -- expected values ----------------------------------------------------------------------------------
+
+
+def _dkim_p(value: str) -> str | None:
+    tags = dict(parse_tag_list(value) or [])
+    return "".join(tags["p"].split()) if "p" in tags else None
+
+
+def _key_matches(values: list, public_key: str) -> bool:
+    for value in values:
+        p_value = _dkim_p(value)
+        if p_value and keys_equal(p_value, public_key):
+            return True
+    return False
+
+
+def normalise_spec(spec: dict) -> dict:
+    """Validate one ``domains`` entry of the module; compute the expected values."""
+    name = check_domain(spec.get("name"), "domain")
+    out: dict = {"name": name, "spf": None, "dmarc": None, "dkim": []}
+    if spec.get("spf") is not None:
+        out["spf"] = build_spf(spec["spf"], name)
+    if spec.get("dmarc") is not None:
+        out["dmarc"] = build_dmarc(spec["dmarc"], name)[0]
+    for entry in spec.get("dkim") or []:
+        selector = check_selector(entry.get("selector"))
+        item = {"selector": selector, "public_key": None, "value": None}
+        if entry.get("public_key"):
+            try:
+                item["public_key"] = public_key_info(entry["public_key"])[2]
+            except RecordError as exc:
+                raise RecordError("%s: dkim selector %s: %s" % (name, selector, exc)) from None
+        if entry.get("value"):
+            item["value"] = entry["value"]
+        out["dkim"].append(item)
+    return out
+
+
+def expected_items(spec: dict) -> list[Expected]:
+    """What ``wait`` waits for: the expected values, or any DKIM record for a bare selector."""
+    items = []
+    if spec["spf"]:
+        expected_spf = spec["spf"]
+        items.append(
+            Expected(
+                spec["name"],
+                "SPF %r" % expected_spf,
+                lambda v, e=expected_spf: [x for x in v if is_spf(x)] == [x for x in v if txt_equal(x, e)] != [],
+            )
+        )
+    if spec["dmarc"]:
+        expected_dmarc = spec["dmarc"]
+        items.append(
+            Expected(
+                "_dmarc." + spec["name"],
+                "DMARC %r" % expected_dmarc,
+                lambda v, e=expected_dmarc: len(v) == 1 and txt_equal(v[0], e),
+            )
+        )
+    for dkim in spec["dkim"]:
+        name = "%s._domainkey.%s" % (dkim["selector"], spec["name"])
+        if dkim["value"]:
+            items.append(
+                Expected(name, "DKIM %r" % dkim["value"], lambda v, e=dkim["value"]: any(txt_equal(x, e) for x in v))
+            )
+        if dkim["public_key"]:
+            items.append(
+                Expected(name, "the given DKIM public key", lambda v, k=dkim["public_key"]: _key_matches(v, k))
+            )
+        if not dkim["value"] and not dkim["public_key"]:
+            items.append(Expected(name, "a DKIM record", lambda v: any(_dkim_p(x) for x in v)))
+    return items
+
+
+# -- inspection -----------------------------------------------------------------------------------------
+
+
+def _read_all(reader: Reader, names: list[str]) -> tuple[dict, list[dict]]:
+    """``{target: {name: values or None}}`` and findings for servers that failed."""
+    served: dict = {}
+    problems = []
+    for target in reader.targets:
+        served[target] = {}
+        for name in names:
+            try:
+                served[target][name] = reader.read(target, name)
+            except LookupFailure as exc:
+                served[target][name] = None
+                problems.append(finding("warning", name, "dns-error", str(exc)))
+    return served, problems
+
+
+def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True) -> dict:
+    """What DNS serves for one domain, with lint findings and matches against expected values."""
+    domain = spec["name"]
+    names = [domain, "_dmarc." + domain] + ["%s._domainkey.%s" % (d["selector"], domain) for d in spec["dkim"]]
+    served, findings = _read_all(reader, names)
+    view = served[reader.targets[0]]
+
+    def values(name: str) -> list:
+        return list(view.get(name) or [])
+
+    consistent = all(
+        sorted(served[target].get(name) or []) == sorted(values(name)) for target in served for name in names
+    )
+    if not consistent:
+        for name in names:
+            differing = [target for target in served if sorted(served[target].get(name) or []) != sorted(values(name))]
+            if differing:
+                findings.append(
+                    finding(
+                        "warning",
+                        name,
+                        "inconsistent",
+                        "%s serve(s) other values than %s" % (", ".join(differing), reader.targets[0]),
+                    )
+                )
+    apex = values(domain)
+    spf_records = [v for v in apex if is_spf(v)]
+    spf: dict = {
+        "name": domain,
+        "records": spf_records,
+        "expected": spec["spf"],
+        "match": None,
+        "lookups": None,
+        "void_lookups": None,
+        "lookup_chain": [],
+    }
+    if spec["spf"]:
+        spf["match"] = len(spf_records) == 1 and txt_equal(spf_records[0], spec["spf"])
+    dmarc_name = "_dmarc." + domain
+    dmarc_records = [v for v in values(dmarc_name) if v.startswith("v=DMARC1")]
+    dmarc = {"name": dmarc_name, "records": dmarc_records, "expected": spec["dmarc"], "match": None}
+    if spec["dmarc"]:
+        dmarc["match"] = len(dmarc_records) == 1 and txt_equal(dmarc_records[0], spec["dmarc"])
+    dkim_out = []
+    for dkim in spec["dkim"]:
+        name = "%s._domainkey.%s" % (dkim["selector"], domain)
+        records = values(name)
+        item = {
+            "selector": dkim["selector"],
+            "name": name,
+            "records": records,
+            "key_type": None,
+            "key_size": None,
+            "public_key_match": None,
+            "value_match": None,
+        }
+        for value in records:
+            p_value = _dkim_p(value)
+            if p_value:
+                with contextlib.suppress(RecordError):
+                    k = dict(parse_tag_list(value) or []).get("k")
+                    item["key_type"], item["key_size"], _p = public_key_info(p_value, k)
+                break
+        if dkim["public_key"]:
+            item["public_key_match"] = _key_matches(records, dkim["public_key"])
+        if dkim["value"]:
+            item["value_match"] = any(txt_equal(v, dkim["value"]) for v in records)
+        dkim_out.append(item)
+        if do_lint:
+            if not records:
+                findings.append(
+                    finding("error", name, "dkim-missing", "no DKIM record for selector %s" % dkim["selector"])
+                )
+            findings += lint_dkim_values(records, name)
+    if do_lint:
+        if not spf_records:
+            findings.append(finding("warning", domain, "spf-missing", "no SPF record: receivers get 'none'"))
+        else:
+            findings += lint_spf_values(apex, domain)
+            result = spf_lookups(domain, spf_records[0], lookup) if len(spf_records) == 1 else None
+            if result is not None:
+                spf["lookups"] = result.lookups
+                spf["void_lookups"] = result.void_lookups
+                spf["lookup_chain"] = result.chain
+                findings += result.findings
+        if not dmarc_records:
+            findings.append(finding("warning", dmarc_name, "dmarc-missing", "no DMARC record"))
+        findings += lint_dmarc_values(values(dmarc_name), dmarc_name)
+        findings += _report_authorisation(domain, dmarc_records, lookup)
+    return {
+        "name": domain,
+        "spf": spf,
+        "dmarc": dmarc,
+        "dkim": dkim_out,
+        "served": served if len(served) > 1 or reader.servers else {},
+        "consistent": consistent,
+        "findings": _dedupe(findings),
+    }
+
+
+def _report_authorisation(domain: str, dmarc_records: list, lookup: DnsLookup) -> list[dict]:
+    """Warn when rua/ruf send reports to another domain that does not authorise it (RFC 7489 7.1)."""
+    findings = []
+    if len(dmarc_records) != 1:
+        return findings
+    tags = dict(parse_tag_list(dmarc_records[0]) or [])
+    report_domains = []
+    for tag in ("rua", "ruf"):
+        for item in tags.get(tag, "").split(","):
+            try:
+                report_domains.append(dmarc_uri(item, tag)[1])
+            except RecordError:
+                continue
+    for rdomain in dict.fromkeys(report_domains):
+        if rdomain == domain or rdomain.endswith("." + domain) or domain.endswith("." + rdomain):
+            continue
+        name = "%s._report._dmarc.%s" % (domain, rdomain)
+        try:
+            published = lookup.txt(name) or []
+        except LookupFailure as exc:
+            findings.append(finding("warning", name, "dns-error", str(exc)))
+            continue
+        if not any(v.startswith("v=DMARC1") for v in published):
+            findings.append(
+                finding(
+                    "warning",
+                    name,
+                    "dmarc-report-authorisation",
+                    "%s does not authorise reports for %s: receivers will not send them" % (rdomain, domain),
+                )
+            )
+    return findings
+
+
+def _dedupe(findings: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for item in findings:
+        key = tuple(sorted(item.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def wait_until_served(
+    specs: list[dict],
+    reader: Reader,
+    timeout: float,
+    interval: float,
+    clock: t.Callable[[], float] = time.monotonic,
+    sleep: t.Callable[[float], None] = time.sleep,
+) -> float:
+    """Poll until every target serves every expected value; return the seconds waited.
+
+    Raises DnsInfoError naming each server and record still missing when ``timeout`` passes.
+    """
+    pending = [(target, item) for spec in specs for item in expected_items(spec) for target in reader.targets]
+    if not pending:
+        raise DnsInfoError("wait needs something to wait for: give spf, dmarc or dkim for a domain")
+    start = clock()
+    last: dict = {}
+    while True:
+        still = []
+        for target, item in pending:
+            try:
+                served = reader.read(target, item.name)
+                last[(target, item.name)] = served
+            except LookupFailure as exc:
+                last[(target, item.name)] = str(exc)
+                still.append((target, item))
+                continue
+            if not item.check(list(served or [])):
+                still.append((target, item))
+        pending = still
+        elapsed = clock() - start
+        if not pending:
+            return round(elapsed, 3)
+        if elapsed >= timeout:
+            details = []
+            for target, item in pending:
+                got = last.get((target, item.name))
+                got_text = got if isinstance(got, str) else ("NXDOMAIN" if got is None else repr(got))
+                details.append("%s does not serve %s at %s (it serves: %s)" % (target, item.what, item.name, got_text))
+            raise DnsInfoError(
+                "timed out after %ds waiting for every nameserver to serve the expected records: %s"
+                % (timeout, "; ".join(details))
+            )
+        sleep(max(0.0, min(interval, timeout - elapsed)))
+
+
+def run(params: dict) -> dict:
+    """The whole module: validate, discover servers, optionally wait, then inspect."""
+    try:
+        specs = [normalise_spec(spec) for spec in params["domains"]]
+    except RecordError as exc:
+        raise DnsInfoError(str(exc)) from None
+    if not specs:
+        raise DnsInfoError("domains must list at least one domain")
+    try:
+        lookup = DnsLookup(params.get("nameserver"), params.get("port") or 53, params.get("timeout") or 5.0)
+    except LookupFailure as exc:
+        raise DnsInfoError(str(exc)) from None
+    port = params.get("port") or 53
+    timeout = params.get("timeout") or 5.0
+    readers = {}
+    nameservers: dict = {}
+    for spec in specs:
+        servers: list[str] = []
+        if params.get("all_authoritative"):
+            zone, found = authoritative_servers(spec["name"], lookup)
+            nameservers[spec["name"]] = {"zone": zone, "nameservers": found}
+            servers = list(dict.fromkeys(item["address"] for item in found))
+        elif params.get("nameserver"):
+            servers = [params["nameserver"]]
+        readers[spec["name"]] = Reader(lookup, servers, port, timeout)
+    waited = None
+    if params.get("wait"):
+        waited = 0.0
+        for spec in specs:
+            waited += wait_until_served(
+                [spec], readers[spec["name"]], max(0.0, params["wait_timeout"] - waited), params["wait_interval"]
+            )
+    results = []
+    for spec in specs:
+        result = inspect(spec, readers[spec["name"]], lookup, params.get("lint", True))
+        if spec["name"] in nameservers:
+            result.update(nameservers[spec["name"]])
+        results.append(result)
+    findings = [f for r in results for f in r["findings"]]
+    return {
+        "changed": False,
+        "domains": results,
+        "findings": findings,
+        "error_count": len([f for f in findings if f["severity"] == "error"]),
+        "warning_count": len([f for f in findings if f["severity"] == "warning"]),
+        "waited": waited,
+    }

@@ -1,0 +1,227 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""mailauth.core.mail_dns_info against a real BIND primary and secondary on loopback."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import dns.tsigkeyring
+import dns.update
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ansible_collections.mailauth.core.plugins.module_utils import _txt
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=4096).public_key()
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+
+
+def pem(key) -> str:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def p_value(key) -> str:
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+@pytest.fixture
+def zones(bind):
+    bind.reset()
+    yield bind
+    bind.reset()
+
+
+def add_txt(bind, zone: str, name: str, value: str, ttl: int = 60) -> None:
+    bind.nsupdate("add %s %d %s" % (name, ttl, _txt.to_zone_text(value)), zone=zone)
+
+
+def codes(findings, severity=None):
+    return sorted(f["code"] for f in findings if severity is None or f["severity"] == severity)
+
+
+def test_records_lint_lookup_count_and_key_match(zones, module_runner):
+    bind = zones
+    dkim_value = "v=DKIM1; k=rsa; p=" + p_value(KEY)
+    add_txt(bind, "example.org", "example.org.", "google-site-verification=abc")
+    add_txt(bind, "example.org", "example.org.", "v=spf1 mx include:_spf1.example.org -all")
+    add_txt(bind, "example.org", "_spf1.example.org.", "v=spf1 a:ns1.example.org include:_spf2.example.org ~all")
+    add_txt(bind, "example.org", "_spf2.example.org.", "v=spf1 a ?all")
+    add_txt(bind, "example.org", "_dmarc.example.org.", "v=DMARC1; p=reject; pct=50; rua=mailto:d@example.net")
+    add_txt(bind, "example.org", "mx1._domainkey.example.org.", dkim_value)
+    add_txt(bind, "example.org", "old._domainkey.example.org.", "v=DKIM1; k=rsa; p=" + p_value(OTHER_KEY))
+    # example.net: an include chain of 11 lookups
+    for level in range(11):
+        nxt = "include:inc%d.example.net " % (level + 1) if level < 10 else ""
+        add_txt(bind, "example.net", "inc%d.example.net." % level, "v=spf1 %s-all" % nxt)
+    add_txt(bind, "example.net", "example.net.", "v=spf1 include:inc0.example.net -all")
+    bind.wait_synced("example.org")
+    bind.wait_synced("example.net")
+    assert len(bind.txt_strings("mx1._domainkey.example.org")[0]) == 3  # really split on the wire
+
+    result = module_runner(
+        "mail_dns_info",
+        {
+            "domains": [
+                {
+                    "name": "example.org",
+                    "spf": "v=spf1  mx include:_spf1.example.org -all",
+                    "dmarc": {"p": "reject", "rua": ["d@example.net"]},
+                    "dkim": [
+                        {"selector": "mx1", "public_key": pem(KEY), "value": dkim_value},
+                        {"selector": "old", "public_key": pem(KEY)},
+                        {"selector": "missing"},
+                    ],
+                },
+                {"name": "example.net"},
+            ],
+            "nameserver": bind.servers[0],
+            "port": bind.port,
+            "all_authoritative": True,
+        },
+        check=True,
+    )
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False
+    org, net = result["domains"]
+    assert org["zone"] == "example.org"
+    assert sorted(ns["address"] for ns in org["nameservers"]) == sorted(bind.servers)
+    assert org["consistent"] is True
+    assert set(org["served"]) == set(bind.servers)
+    assert org["spf"]["records"] == ["v=spf1 mx include:_spf1.example.org -all"]
+    assert org["spf"]["match"] is True
+    # mx, include:_spf1, a:ns1, include:_spf2, a -- the mx and the last a find nothing (void)
+    assert org["spf"]["lookups"] == 5
+    assert org["spf"]["void_lookups"] == 2
+    assert org["dmarc"]["records"] == ["v=DMARC1; p=reject; pct=50; rua=mailto:d@example.net"]
+    assert org["dmarc"]["match"] is False  # pct=50 is not in the expected record
+    mx1, old, missing = org["dkim"]
+    assert (mx1["public_key_match"], mx1["value_match"], mx1["key_type"], mx1["key_size"]) == (True, True, "rsa", 4096)
+    assert mx1["records"] == [dkim_value]
+    assert (old["public_key_match"], old["key_size"]) == (False, 2048)
+    assert missing["records"] == [] and missing["public_key_match"] is None
+    assert codes(org["findings"], "warning") == ["dmarc-removed-tag", "dmarc-report-authorisation"]
+    assert codes(org["findings"], "error") == ["dkim-missing"]
+    assert net["spf"]["lookups"] == 11
+    assert codes(net["findings"], "error") == ["spf-lookup-limit"]
+    assert "11 DNS lookups" in net["findings"][0]["message"]
+    assert result["error_count"] == 2
+
+
+def test_wait_until_both_servers_serve_the_key(zones, module_runner):
+    bind = zones
+    value = "v=DKIM1; k=rsa; p=" + p_value(KEY)
+    add_txt(bind, "example.test", "new._domainkey.example.test.", value)
+    result = module_runner(
+        "mail_dns_info",
+        {
+            "domains": [{"name": "example.test", "dkim": [{"selector": "new", "public_key": pem(KEY)}]}],
+            "nameserver": bind.servers[0],
+            "port": bind.port,
+            "all_authoritative": True,
+            "wait": True,
+            "wait_timeout": 30,
+            "wait_interval": 0.2,
+        },
+    )
+    assert not result.get("failed"), result.get("msg")
+    assert result["waited"] < 30
+    served = result["domains"][0]["served"]
+    for server in bind.servers:
+        assert served[server]["new._domainkey.example.test"] == [value]
+    assert result["domains"][0]["dkim"][0]["public_key_match"] is True
+
+
+class StaleServer:
+    """An authoritative server on 127.0.0.4 that still serves old TXT values (a lagging secondary)."""
+
+    address = "127.0.0.4"
+
+    def __init__(self, port: int, zone: str, txt: dict) -> None:
+        self.zone = dns.name.from_text(zone)
+        self.txt = {dns.name.from_text(k): v for k, v in txt.items()}
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((self.address, port))
+        self.sock.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            query = dns.message.from_wire(data)
+            response = dns.message.make_response(query)
+            response.flags |= dns.flags.AA
+            question = query.question[0]
+            if question.name in self.txt and question.rdtype == dns.rdatatype.TXT:
+                texts = [_txt.to_zone_text(v) for v in self.txt[question.name]]
+                response.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", "TXT", texts))
+            self.sock.sendto(response.to_wire(), peer)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def test_wait_times_out_when_one_server_lags(zones, module_runner):
+    bind = zones
+    add_txt(bind, "example.test", "_dmarc.example.test.", "v=DMARC1; p=reject")
+    keyring = dns.tsigkeyring.from_text({bind.tsig["name"]: (bind.tsig["algorithm"], bind.tsig["secret"])})
+    update = dns.update.UpdateMessage("example.test", keyring=keyring)
+    update.add("ns3", 300, "A", StaleServer.address)
+    update.add("@", 300, "NS", "ns3.example.test.")
+    assert dns.query.tcp(update, bind.servers[0], timeout=5, port=bind.port).rcode() == dns.rcode.NOERROR
+    bind.wait_synced("example.test")
+    with StaleServer(bind.port, "example.test", {"_dmarc.example.test": ["v=DMARC1; p=none"]}):
+        result = module_runner(
+            "mail_dns_info",
+            {
+                "domains": [{"name": "example.test", "dmarc": "v=DMARC1; p=reject"}],
+                "nameserver": bind.servers[0],
+                "port": bind.port,
+                "all_authoritative": True,
+                "wait": True,
+                "wait_timeout": 2,
+                "wait_interval": 0.3,
+            },
+        )
+    assert result.get("failed") is True
+    msg = result["msg"]
+    assert msg.startswith("timed out after 2s waiting for every nameserver to serve the expected records")
+    assert "127.0.0.4 does not serve DMARC 'v=DMARC1; p=reject' at _dmarc.example.test" in msg
+    assert "v=DMARC1; p=none" in msg
+    for server in bind.servers:  # the up-to-date servers are not blamed
+        assert "%s does not serve" % server not in msg
+
+
+def test_bad_input_fails_clearly(bind, module_runner):
+    result = module_runner(
+        "mail_dns_info",
+        {"domains": [{"name": "bad_domain.test"}], "nameserver": bind.servers[0], "port": bind.port},
+    )
+    assert result["failed"] is True
+    assert "domain 'bad_domain.test'" in result["msg"]
+    result = module_runner(
+        "mail_dns_info",
+        {"domains": [{"name": "example.test"}], "nameserver": "ns1.example.test", "port": bind.port},
+    )
+    assert result["failed"] is True
+    assert "nameserver must be an IP address" in result["msg"]
