@@ -1,0 +1,521 @@
+#!/usr/bin/env python3
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark: publish SPF, DKIM (RSA 2048) and DMARC for N domains, and print a Markdown table.
+
+Targets, all on loopback:
+- Route 53: moto in server mode (``moto_server``), behind the counting proxy of
+  tests/integration/route53/moto_lab.py, so round trips are counted on the server side.
+  Layout "1 zone": one hosted zone ``bench.test`` holding every domain as a subdomain
+  (``d0001.bench.test`` ...). Layout "zone/domain": one hosted zone per domain (``m0001.test`` ...).
+- BIND 9: a primary named started here (B1's ``BindServers`` from tests/integration/conftest.py,
+  without the secondary), one zone per run holding every domain as a subdomain. Round trips are
+  the QUERY and UPDATE requests in named's own statistics (``rndc stats``).
+
+Tools, each run through ansible-playbook on localhost, each run starting from empty zones:
+- ``mailauth.core.dns_records``: one task for all N domains;
+- ``amazon.aws.route53`` / ``community.general.nsupdate``: one task per record (a loop of 3N items),
+  long DKIM values split into quoted 255-byte strings by hand (these modules do not split).
+
+The loops are measured at the sizes in --loop-sizes (default 10 and 100); N=1,000 (3,000 module
+runs each) is skipped by default and reported as "skipped". Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parents[1]
+COLLECTIONS = ROOT / ".cache" / "collections"
+VENV_BIN = Path(sys.executable).parent
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+moto_lab = _load("moto_lab", ROOT / "tests" / "integration" / "route53" / "moto_lab.py")
+it_conftest = _load("mailauth_it_conftest", ROOT / "tests" / "integration" / "conftest.py")
+
+
+# ---------------------------------------------------------------------------------------------
+# the work: 3 records per domain
+def dkim_key_2048() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+def domain_names(n: int, layout: str, zone: str) -> list[str]:
+    if layout == "zone/domain":
+        return ["m%04d.test" % i for i in range(1, n + 1)]
+    return ["d%04d.%s" % (i, zone) for i in range(1, n + 1)]
+
+
+def intents(names: list[str], public_key: str) -> list[dict]:
+    return [
+        {
+            "name": name,
+            "ttl": 300,
+            "spf": {"mechanisms": ["mx"], "all": "-all"},
+            "dkim": [{"selector": "mx1", "key_type": "rsa", "public_key": public_key}],
+            "dmarc": {"p": "reject", "rua": ["dmarc@%s" % name]},
+        }
+        for name in names
+    ]
+
+
+def quoted(value: str) -> str:
+    """A TXT value as quoted 255-byte strings (what the loop modules need for long values)."""
+    return " ".join('"%s"' % value[i : i + 255] for i in range(0, len(value), 255))
+
+
+def records(names: list[str], public_key: str) -> list[dict]:
+    out = []
+    for name in names:
+        out.append({"name": name, "value": "v=spf1 mx -all"})
+        out.append({"name": "mx1._domainkey." + name, "value": "v=DKIM1; k=rsa; p=" + public_key})
+        out.append({"name": "_dmarc." + name, "value": "v=DMARC1; p=reject; rua=mailto:dmarc@" + name})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# running ansible-playbook
+def run_playbook(tasks: list[dict], workdir: Path) -> tuple[float, dict]:
+    """Run one play on localhost; return (wall seconds, the json callback's output)."""
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+    path = workdir / "play.yml"
+    path.write_text(json.dumps(play))
+    env = dict(os.environ)
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+            "ANSIBLE_LOCALHOST_WARNING": "0",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
+            "AWS_DEFAULT_REGION": moto_lab.REGION,
+            "PATH": "%s:%s" % (VENV_BIN, env.get("PATH", "")),
+        }
+    )
+    cmd = [
+        str(VENV_BIN / "ansible-playbook"),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        "ansible_python_interpreter=%s" % sys.executable,
+        str(path),
+    ]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    wall = time.monotonic() - start
+    try:
+        output = json.loads(proc.stdout[proc.stdout.index("{") :])
+    except ValueError:
+        raise SystemExit(
+            "ansible-playbook gave no JSON:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:])
+        ) from None
+    stats = output.get("stats", {}).get("localhost", {})
+    if proc.returncode != 0 or stats.get("failures") or stats.get("unreachable"):
+        task = output["plays"][0]["tasks"][-1]["hosts"]["localhost"]
+        failed = [r for r in task.get("results", [task]) if r.get("failed")]
+        first = failed[0] if failed else task
+        raise SystemExit("benchmark run failed: %s (item %s)" % (first.get("msg"), first.get("item", {}).get("name")))
+    return wall, output
+
+
+# ---------------------------------------------------------------------------------------------
+# Route 53 (moto)
+class Route53Bench:
+    def __init__(self, workdir: Path) -> None:
+        self.server = moto_lab.MotoServer(workdir)
+        self.server.start()
+        self.proxy = moto_lab.AwsProxy(self.server.url)
+        self.proxy.start()
+        self.client = boto3.client(
+            "route53",
+            endpoint_url=self.server.url,
+            aws_access_key_id=moto_lab.ACCESS_KEY,
+            aws_secret_access_key=moto_lab.SECRET_KEY,
+            region_name=moto_lab.REGION,
+        )
+        self.zone_ids: dict[str, str] = {}
+
+    def stop(self) -> None:
+        self.proxy.stop()
+        self.server.stop()
+
+    def prepare(self, zones: list[str]) -> None:
+        self.server.reset()
+        self.zone_ids = {}
+        for zone in zones:
+            created = self.client.create_hosted_zone(Name=zone, CallerReference="bench-" + zone)
+            self.zone_ids[zone] = created["HostedZone"]["Id"].split("/")[-1]
+        self.proxy.clear()
+
+    def counted(self) -> tuple[int, int, int]:
+        """(zone lookups, record reads, writes) the server side received since prepare()."""
+        writes = self.proxy.count("ChangeResourceRecordSets")
+        lookups = sum(self.proxy.count(op) for op in ("ListHostedZonesByName", "ListHostedZones", "GetHostedZone"))
+        return lookups, self.proxy.total() - lookups - writes, writes
+
+    def txt_count(self) -> int:
+        total = 0
+        paginator = self.client.get_paginator("list_resource_record_sets")
+        for zone_id in self.zone_ids.values():
+            for page in paginator.paginate(HostedZoneId=zone_id):
+                total += sum(1 for r in page["ResourceRecordSets"] if r["Type"] == "TXT")
+        return total
+
+    def aws_options(self) -> dict:
+        return {"endpoint_url": self.proxy.url, "region": moto_lab.REGION}
+
+    def mailauth_task(self, domains: list[dict]) -> dict:
+        options = dict(
+            self.aws_options(),
+            aws_access_key_id=moto_lab.ACCESS_KEY,
+            aws_secret_access_key=moto_lab.SECRET_KEY,
+        )
+        return {
+            "name": "publish",
+            "mailauth.core.dns_records": {
+                "provider": "route53",
+                "route53": options,
+                "domains": domains,
+                "lint_dns": False,
+            },
+        }
+
+    def loop_task(self, zone: str, items: list[dict]) -> dict:
+        # No ``region`` here: amazon.aws.route53 uses that option for latency-based routing.
+        args = dict(
+            endpoint_url=self.proxy.url,
+            access_key=moto_lab.ACCESS_KEY,
+            secret_key=moto_lab.SECRET_KEY,
+            state="present",
+            zone=zone,
+            record="{{ item.name }}",
+            type="TXT",
+            ttl=300,
+            value="{{ item.quoted }}",
+            overwrite=True,
+        )
+        return {"name": "publish one record", "amazon.aws.route53": args, "loop": items}
+
+
+# ---------------------------------------------------------------------------------------------
+# BIND
+class PrimaryOnly(it_conftest.BindServers):
+    """B1's BIND fixture, primary only (no secondary pulling transfers, which would add queries).
+
+    On 127.0.0.1, not on the test suite's 127.0.0.2, so that it never shares a port with a BIND the
+    tests start at the same time (named binds its ports with SO_REUSEPORT).
+    """
+
+    primary = "127.0.0.1"
+
+    def start(self) -> None:
+        primary = self._dir("primary")
+        primary.mkdir(parents=True, exist_ok=True)
+        for zone in self.zones:
+            (primary / ("%s.db" % zone)).write_text(self.zone_text(zone, self.serials[zone]))
+        conf = self._write_config("primary")
+        (primary / "named.conf").write_text(
+            conf.read_text().replace(
+                "notify explicit; also-notify { %s port %d; };" % (self.secondary, self.port), "notify no;"
+            )
+        )
+        log = primary / "named.log"
+        self.log_path = log
+        self.procs["primary"] = subprocess.Popen(
+            [self.named, "-g", "-n", "1", "-c", str(conf)],
+            stdout=open(log, "wb"),  # noqa: SIM115 - lives as long as the process
+            stderr=subprocess.STDOUT,
+            cwd=str(primary),
+        )
+        try:
+            for zone in self.zones:
+                it_conftest._wait(
+                    lambda z=zone: self.serial(z) >= 1000, 60, "named serving %s" % zone, self.procs["primary"], log
+                )
+        except Exception:
+            self.stop()
+            raise
+
+    def request_counts(self) -> tuple[int, int]:
+        """(QUERY, UPDATE) requests the primary received so far."""
+        stats = self._dir("primary") / "named.stats"
+        if stats.exists():
+            stats.unlink()
+        self.rndc("stats")
+        section = stats.read_text().split("++ Incoming Requests ++", 1)[1].split("++", 1)[0]
+        counts = dict.fromkeys(("QUERY", "UPDATE"), 0)
+        for number, opcode in re.findall(r"^\s*(\d+)\s+(\w+)\s*$", section, re.M):
+            if opcode in counts:
+                counts[opcode] = int(number)
+        return counts["QUERY"], counts["UPDATE"]
+
+    def txt_count(self, zone: str) -> int:
+        import dns.query
+        import dns.rdatatype
+        import dns.zone
+
+        xfr = dns.zone.from_xfr(dns.query.xfr(self.primary, zone, port=self.port, timeout=30))
+        return sum(1 for _name, _ttl, rdata in xfr.iterate_rdatas(dns.rdatatype.TXT))
+
+    def mailauth_task(self, domains: list[dict], zone: str) -> dict:
+        return {
+            "name": "publish",
+            "mailauth.core.dns_records": {
+                "provider": "rfc2136",
+                "rfc2136": self.provider_options(timeout=60),
+                "domains": [dict(d, zone=zone) for d in domains],
+                "lint_dns": False,
+            },
+        }
+
+    def loop_task(self, zone: str, items: list[dict]) -> dict:
+        args = {
+            "server": self.primary,
+            "port": self.port,
+            "key_name": self.tsig["name"],
+            "key_secret": self.tsig["secret"],
+            "key_algorithm": self.tsig["algorithm"],
+            "zone": zone,
+            "record": "{{ item.name }}.",
+            "type": "TXT",
+            "ttl": 300,
+            "value": "{{ item.quoted }}",
+            "state": "present",
+        }
+        return {"name": "publish one record", "community.general.nsupdate": args, "loop": items}
+
+
+# ---------------------------------------------------------------------------------------------
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10,100,1000", help="numbers of domains (default 10,100,1000)")
+    parser.add_argument("--loop-sizes", default="10,100", help="sizes for the one-task-per-record loops")
+    parser.add_argument("--no-loops", action="store_true", help="skip the loops entirely")
+    parser.add_argument("--providers", default="route53,bind")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    loop_sizes = set() if args.no_loops else {int(x) for x in args.loop_sizes.split(",") if x}
+    providers = args.providers.split(",")
+
+    public_key = dkim_key_2048()
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="mailauth-bench-") as tmp:
+        workdir = Path(tmp)
+        bind_zones = []
+        for n in sizes:
+            bind_zones.append("m%d.bench" % n)
+            if n in loop_sizes:
+                bind_zones.append("l%d.bench" % n)
+        r53 = bind = None
+        try:
+            if "route53" in providers:
+                r53 = Route53Bench(workdir)
+            if "bind" in providers:
+                (workdir / "bind").mkdir()
+                bind = PrimaryOnly(workdir / "bind")
+                bind.zones = bind_zones
+                bind.update_allowed = dict.fromkeys(bind_zones, True)
+                bind.serials = dict.fromkeys(bind_zones, 1000)
+                bind.start()
+            for n in sizes:
+                if r53 is not None:
+                    for layout in ("1 zone", "zone/domain"):
+                        names = domain_names(n, layout, "bench.test")
+                        zones = names if layout == "zone/domain" else ["bench.test"]
+                        r53.prepare(zones)
+                        wall, _ = run_playbook([r53.mailauth_task(intents(names, public_key))], workdir)
+                        lookups, reads, writes = r53.counted()
+                        assert r53.txt_count() == 3 * n, "route53: not every record was published"
+                        rows.append(
+                            row(
+                                "Route 53 (moto)",
+                                "mailauth.core.dns_records",
+                                layout,
+                                n,
+                                len(zones),
+                                wall,
+                                lookups,
+                                reads,
+                                writes,
+                            )
+                        )
+                    if n in loop_sizes:
+                        names = domain_names(n, "1 zone", "bench.test")
+                        r53.prepare(["bench.test"])
+                        items = [dict(r, quoted=quoted(r["value"])) for r in records(names, public_key)]
+                        wall, _ = run_playbook([r53.loop_task("bench.test", items)], workdir)
+                        lookups, reads, writes = r53.counted()
+                        assert r53.txt_count() == 3 * n, "route53 loop: not every record was published"
+                        rows.append(
+                            row(
+                                "Route 53 (moto)",
+                                "amazon.aws.route53 loop",
+                                "1 zone",
+                                n,
+                                1,
+                                wall,
+                                lookups,
+                                reads,
+                                writes,
+                            )
+                        )
+                    else:
+                        rows.append(skipped("Route 53 (moto)", "amazon.aws.route53 loop", "1 zone", n))
+                if bind is not None:
+                    zone = "m%d.bench" % n
+                    names = domain_names(n, "1 zone", zone)
+                    q0, u0 = bind.request_counts()
+                    wall, _ = run_playbook([bind.mailauth_task(intents(names, public_key), zone)], workdir)
+                    q1, u1 = bind.request_counts()
+                    assert bind.txt_count(zone) == 3 * n, "bind: not every record was published"
+                    rows.append(row("BIND 9", "mailauth.core.dns_records", "1 zone", n, 1, wall, 0, q1 - q0, u1 - u0))
+                    if n in loop_sizes:
+                        zone = "l%d.bench" % n
+                        names = domain_names(n, "1 zone", zone)
+                        items = [dict(r, quoted=quoted(r["value"])) for r in records(names, public_key)]
+                        q0, u0 = bind.request_counts()
+                        wall, _ = run_playbook([bind.loop_task(zone, items)], workdir)
+                        q1, u1 = bind.request_counts()
+                        assert bind.txt_count(zone) == 3 * n, "bind loop: not every record was published"
+                        rows.append(
+                            row("BIND 9", "community.general.nsupdate loop", "1 zone", n, 1, wall, 0, q1 - q0, u1 - u0)
+                        )
+                    else:
+                        rows.append(skipped("BIND 9", "community.general.nsupdate loop", "1 zone", n))
+        except (SystemExit, AssertionError):
+            if bind is not None:
+                print(
+                    "named (exit status %s) log (tail):\n%s"
+                    % (bind.procs["primary"].poll(), it_conftest._log_tail(bind._dir("primary") / "named.log")),
+                    file=sys.stderr,
+                )
+            raise
+        finally:
+            if r53 is not None:
+                r53.stop()
+            if bind is not None:
+                bind.stop()
+    print_tables(rows)
+    return 0
+
+
+def row(provider, tool, layout, n, zones, wall, lookups, reads, writes) -> dict:
+    changes = 3 * n
+    per_zone = changes // zones
+    # Route 53 and RFC 2136 messages have size limits: count a zone's changes in units of 1,000.
+    units = zones * max(1, -(-per_zone // 1000))
+    return {
+        "provider": provider,
+        "tool": tool,
+        "layout": layout,
+        "n": n,
+        "zones": zones,
+        "changes": changes,
+        "wall": wall,
+        "lookups": lookups,
+        "reads": reads,
+        "writes": writes,
+        "trips": lookups + reads + writes,
+        "per_unit": (reads + writes) / units,
+    }
+
+
+def skipped(provider, tool, layout, n) -> dict:
+    return {"provider": provider, "tool": tool, "layout": layout, "n": n, "skipped": True}
+
+
+def print_tables(rows: list[dict]) -> None:
+    print("## DNS publishing benchmark (%s)" % time.strftime("%Y-%m-%d"))
+    print()
+    print("3 TXT records (SPF, DKIM RSA 2048, DMARC) per domain, from empty zones, on loopback, each run")
+    print("through ansible-playbook. Round trips are counted on the server side: requests moto received")
+    print("through the counting proxy; QUERY and UPDATE requests in named's own statistics.")
+    print()
+    print(
+        "| provider | tool | layout | N | zones | changes | wall (s) | zone lookups | record reads | writes "
+        "| round trips | (reads + writes) per zone per 1,000 changes |"
+    )
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        if r.get("skipped"):
+            print(
+                "| %s | %s | %s | %d | | %d | skipped (%d module runs) | | | | | |"
+                % (r["provider"], r["tool"], r["layout"], r["n"], 3 * r["n"], 3 * r["n"])
+            )
+            continue
+        print(
+            "| %s | %s | %s | %d | %d | %d | %.1f | %d | %d | %d | %d | %.2f |"
+            % (
+                r["provider"],
+                r["tool"],
+                r["layout"],
+                r["n"],
+                r["zones"],
+                r["changes"],
+                r["wall"],
+                r["lookups"],
+                r["reads"],
+                r["writes"],
+                r["trips"],
+                r["per_unit"],
+            )
+        )
+    print()
+    print("| provider | N | loop round trips / dns_records round trips | loop wall time / dns_records wall time |")
+    print("| --- | ---: | ---: | ---: |")
+    for provider, loop_tool in (
+        ("Route 53 (moto)", "amazon.aws.route53 loop"),
+        ("BIND 9", "community.general.nsupdate loop"),
+    ):
+        for r in rows:
+            if r["provider"] != provider or r["tool"] != loop_tool or r.get("skipped"):
+                continue
+            ours = next(
+                (
+                    o
+                    for o in rows
+                    if o["provider"] == provider
+                    and o["tool"] == "mailauth.core.dns_records"
+                    and o["layout"] == "1 zone"
+                    and o["n"] == r["n"]
+                ),
+                None,
+            )
+            if ours is None:
+                continue
+            print(
+                "| %s | %d | %.1f | %.1f |"
+                % (provider, r["n"], r["trips"] / max(ours["trips"], 1), r["wall"] / max(ours["wall"], 0.001))
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

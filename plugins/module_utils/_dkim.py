@@ -1,0 +1,727 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""DKIM key handling for the ``mailauth.core.dkim_key`` module.
+
+Private; the public surface is the module. Everything here is pure Python plus
+``cryptography`` and works without Ansible so it can be unit-tested directly.
+
+Files: one private key per (domain, selector) at ``<key_dir>/<domain>/<selector>.private``.
+RSA keys are written as PKCS#1 PEM (``BEGIN RSA PRIVATE KEY``, what ``opendkim-genkey``
+writes), Ed25519 keys as PKCS#8 PEM (``BEGIN PRIVATE KEY``, what ``openssl genpkey`` writes).
+
+Fingerprint: ``SHA256:`` followed by the unpadded base64 of the SHA-256 digest of the
+public key bytes published in the ``p=`` tag (DER SubjectPublicKeyInfo for RSA, the raw
+32-byte key for Ed25519), the same style as OpenSSH fingerprints.
+
+The private key never leaves this module except to be written to its file.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import grp
+import hashlib
+import os
+import pwd
+import re
+import stat
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+try:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None  # type: Optional[Exception]
+except ImportError as exc:  # pragma: no cover - depends on the managed host
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = exc
+
+KEY_TYPES = ("rsa", "ed25519")
+RSA_SIZES = (1024, 2048, 3072, 4096)
+DEFAULT_RSA_SIZE = 2048
+ED25519_SIZE = 256
+REGENERATE_POLICIES = ("never", "fail", "full_idempotence", "always")
+DEFAULT_KEY_DIR = "/etc/dkimkeys"
+DIR_MODE = 0o750
+FILE_MODES = (0o600, 0o640)
+DEFAULT_FILE_MODE = 0o600
+KEY_SUFFIX = ".private"
+MAX_KEY_FILE_BYTES = 65536
+
+# Directories a typo in key_dir must never chmod/chown.
+_PROTECTED_DIRS = frozenset(
+    [
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/home",
+        "/lib",
+        "/lib64",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",
+        "/usr",
+        "/usr/local",
+        "/var",
+        "/var/lib",
+        "/var/tmp",
+    ]
+)
+
+_LDH_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+class DkimError(Exception):
+    """Invalid input or a state the requested policy forbids; nothing was changed."""
+
+
+@dataclass
+class KeySpec:
+    """One requested key; ``key_type``/``size`` are resolved (never None) after validation."""
+
+    domain: str
+    selector: str
+    key_type: Optional[str] = None
+    size: Optional[int] = None
+    # repr=False: a KeySpec in a traceback or log line must not show the key.
+    private_key_content: Optional[str] = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        """``selector._domainkey.domain`` without the trailing dot."""
+        return "%s._domainkey.%s" % (self.selector, self.domain)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def normalize_domain(value: Any) -> str:
+    """Return the domain lower-cased without a trailing dot, or raise DkimError."""
+    if not isinstance(value, str) or not value.strip():
+        raise DkimError("domain must be a non-empty string, got %r" % (value,))
+    name = value.strip()
+    if name.endswith("."):
+        name = name[:-1]
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        raise DkimError("domain %r is not ASCII; give the IDNA A-label form (xn--...) instead" % (value,)) from None
+    labels = name.split(".")
+    if len(labels) < 2:
+        raise DkimError("domain %r must have at least two labels (e.g. example.org)" % (value,))
+    if len(name) > 253:
+        raise DkimError("domain %r is longer than 253 characters" % (value,))
+    for label in labels:
+        if not _LDH_LABEL.match(label):
+            raise DkimError(
+                "domain %r has an invalid label %r: labels are 1-63 letters, digits or hyphens,"
+                " not starting or ending with a hyphen" % (value, label)
+            )
+    if labels[-1].isdigit():
+        raise DkimError("domain %r looks like an IP address, not a domain name" % (value,))
+    return name.lower()
+
+
+def validate_selector(value: Any) -> str:
+    """Return the selector if it is a dot-atom of LDH labels (RFC 6376 3.1), or raise DkimError."""
+    if not isinstance(value, str) or not value:
+        raise DkimError("selector must be a non-empty string, got %r" % (value,))
+    for label in value.split("."):
+        if not _LDH_LABEL.match(label):
+            raise DkimError(
+                "selector %r is invalid: RFC 6376 selectors are dot-separated labels of 1-63 letters,"
+                " digits or hyphens, not starting or ending with a hyphen" % (value,)
+            )
+    return value
+
+
+def parse_mode(value: Any) -> int:
+    """Return a private key file mode (0600 or 0640) from '0600', '600', 0o600, ..."""
+    if isinstance(value, bool):
+        raise DkimError("mode must be '0600' or '0640', got %r" % (value,))
+    if isinstance(value, int):
+        mode = value
+    elif isinstance(value, str) and re.match(r"^0?[0-7]{3}$", value.strip()):
+        mode = int(value.strip(), 8)
+    else:
+        raise DkimError("mode must be '0600' or '0640' (a quoted octal string), got %r" % (value,))
+    if mode not in FILE_MODES:
+        raise DkimError("mode must be '0600' or '0640', got %r (%s)" % (value, oct(mode)))
+    return mode
+
+
+def validate_key_dir(value: Any) -> str:
+    """Return the normalised absolute key directory, refusing system directories."""
+    if not isinstance(value, str) or not value:
+        raise DkimError("key_dir must be a non-empty path")
+    if not os.path.isabs(value):
+        raise DkimError("key_dir %r must be an absolute path" % (value,))
+    path = os.path.normpath(value)
+    if path in _PROTECTED_DIRS:
+        raise DkimError(
+            "key_dir %r is a system directory; its mode and owner would be changed. Use a dedicated"
+            " directory such as %s" % (value, DEFAULT_KEY_DIR)
+        )
+    return path
+
+
+def resolve_owner(owner: Any, group: Any) -> Tuple[int, int]:
+    """Return (uid, gid) for user and group names or numeric ids, or raise DkimError."""
+
+    def _lookup(value: Any, kind: str) -> int:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            raise DkimError("%s must be a user/group name or id" % kind)
+        if text.isdigit():
+            return int(text)
+        try:
+            if kind == "owner":
+                return pwd.getpwnam(text).pw_uid
+            return grp.getgrnam(text).gr_gid
+        except KeyError:
+            what = "user" if kind == "owner" else "group"
+            raise DkimError(
+                "%s %r does not exist on this host (install opendkim first, or set %s)" % (what, text, kind)
+            ) from None
+
+    return _lookup(owner, "owner"), _lookup(group, "group")
+
+
+def _resolve_type_size(key_type: Optional[str], size: Any, where: str) -> Tuple[str, int]:
+    key_type = "rsa" if key_type is None else key_type
+    if key_type not in KEY_TYPES:
+        raise DkimError("%s: type must be one of %s, got %r" % (where, ", ".join(KEY_TYPES), key_type))
+    if key_type == "ed25519":
+        if size not in (None, ED25519_SIZE):
+            raise DkimError("%s: size does not apply to ed25519 keys (omit it), got %r" % (where, size))
+        return key_type, ED25519_SIZE
+    if size is None:
+        return key_type, DEFAULT_RSA_SIZE
+    if isinstance(size, bool) or not isinstance(size, int) or size not in RSA_SIZES:
+        raise DkimError("%s: RSA size must be one of %s, got %r" % (where, ", ".join(str(s) for s in RSA_SIZES), size))
+    return key_type, size
+
+
+def build_specs(raw_keys: Sequence[Dict[str, Any]], state: str = "present") -> List[KeySpec]:
+    """Validate the ``keys`` option and return KeySpecs; all problems are reported at once."""
+    errors = []  # type: List[str]
+    specs = []  # type: List[KeySpec]
+    seen = {}  # type: Dict[Tuple[str, str], int]
+    if not raw_keys:
+        raise DkimError("keys must list at least one key")
+    for index, raw in enumerate(raw_keys):
+        where = "keys[%d]" % index
+        try:
+            if not isinstance(raw, dict):
+                raise DkimError("%s must be a dictionary" % where)
+            domain = normalize_domain(raw.get("domain"))
+            selector = validate_selector(raw.get("selector"))
+            where = "keys[%d] (%s._domainkey.%s)" % (index, selector, domain)
+            if len(selector) + len("._domainkey.") + len(domain) > 253:
+                raise DkimError("%s: the DKIM record name is longer than 253 characters" % where)
+            content = raw.get("private_key_content")
+            key_type, size = raw.get("type"), raw.get("size")
+            if state == "present":
+                if content is not None:
+                    if not isinstance(content, str) or not content.strip():
+                        raise DkimError("%s: private_key_content is empty" % where)
+                    key = load_private_key(content.encode("utf-8"), "%s: private_key_content" % where)
+                    actual_type, actual_size = key_info(key)
+                    if key_type is not None and key_type != actual_type:
+                        raise DkimError(
+                            "%s: private_key_content is an %s key but type is %s" % (where, actual_type, key_type)
+                        )
+                    if size is not None and size != actual_size:
+                        raise DkimError(
+                            "%s: private_key_content is a %d-bit key but size is %s" % (where, actual_size, size)
+                        )
+                    key_type, size = actual_type, actual_size
+                key_type, size = _resolve_type_size(key_type, size, where)
+            ident = (domain, selector.lower())
+            if ident in seen:
+                raise DkimError("%s duplicates keys[%d]" % (where, seen[ident]))
+            seen[ident] = index
+            specs.append(KeySpec(domain, selector, key_type, size, content))
+        except DkimError as err:
+            errors.append(str(err))
+    if errors:
+        raise DkimError("invalid keys: " + "; ".join(errors))
+    return specs
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def generate_private_key(key_type: str, size: int = DEFAULT_RSA_SIZE) -> Any:
+    """Generate a private key object of the given type and size."""
+    if key_type == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=size)
+    if key_type == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    raise DkimError("unknown key type %r" % (key_type,))
+
+
+def serialize_private_key(key: Any) -> bytes:
+    """PEM for the key file: PKCS#1 for RSA, PKCS#8 for Ed25519, never encrypted."""
+    fmt = (
+        serialization.PrivateFormat.TraditionalOpenSSL
+        if isinstance(key, rsa.RSAPrivateKey)
+        else serialization.PrivateFormat.PKCS8
+    )
+    return key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
+
+
+def _load_pem(data: bytes, validate: bool) -> Any:
+    if not validate:
+        # OpenSSL's RSA consistency check costs ~30 ms per 2048-bit key, which dominated re-runs with
+        # many keys. Keys read back for their public half (type, size, record) do not need it.
+        try:
+            return serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+        except TypeError as err:
+            if "unsafe_skip_rsa_key_validation" not in str(err):
+                raise
+            # cryptography < 39 has no such switch.
+    return serialization.load_pem_private_key(data, password=None)
+
+
+def load_private_key(data: bytes, what: str = "key", validate: bool = False) -> Any:
+    """Load an unencrypted PEM RSA or Ed25519 private key; raise DkimError (without key data) otherwise.
+
+    validate=True runs OpenSSL's full RSA consistency check (slow); use it for keys about to be installed
+    from user input.
+    """
+    try:
+        key = _load_pem(data.strip() + b"\n", validate)
+    except (ValueError, TypeError) as err:
+        # The message of cryptography's exception never contains the key bytes, only the reason.
+        reason = "it is encrypted" if "encrypted" in str(err).lower() else "it is not a readable PEM private key"
+        raise DkimError("%s cannot be used: %s" % (what, reason)) from None
+    except Exception:  # cryptography raises UnsupportedAlgorithm and friends
+        raise DkimError("%s cannot be used: unsupported key" % what) from None
+    if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size not in RSA_SIZES:
+            raise DkimError(
+                "%s cannot be used: RSA size %d is not one of %s"
+                % (what, key.key_size, ", ".join(str(s) for s in RSA_SIZES))
+            )
+        return key
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key
+    raise DkimError("%s cannot be used: only RSA and Ed25519 keys can sign DKIM" % what)
+
+
+def key_info(key: Any) -> Tuple[str, int]:
+    """Return (type, size in bits) of a private or public key."""
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        return "rsa", key.key_size
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        return "ed25519", ED25519_SIZE
+    raise DkimError("unsupported key object %s" % type(key).__name__)
+
+
+def public_key_bytes(key: Any) -> bytes:
+    """The bytes published in ``p=``: DER SubjectPublicKeyInfo (RSA) or the raw 32 bytes (Ed25519, RFC 8463)."""
+    pub = key.public_key() if hasattr(key, "public_key") else key
+    if isinstance(pub, ed25519.Ed25519PublicKey):
+        return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def dns_record(key: Any) -> str:
+    """The TXT value for ``<selector>._domainkey.<domain>``: ``v=DKIM1; k=<type>; p=<base64>``."""
+    key_type = key_info(key)[0]
+    return "v=DKIM1; k=%s; p=%s" % (key_type, base64.b64encode(public_key_bytes(key)).decode("ascii"))
+
+
+def fingerprint(key: Any) -> str:
+    """``SHA256:<unpadded base64 of sha256(public key bytes)>``."""
+    digest = hashlib.sha256(public_key_bytes(key)).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def _generate_pem(job: Tuple[str, int]) -> bytes:
+    return serialize_private_key(generate_private_key(job[0], job[1]))
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def generate_many(jobs: Sequence[Tuple[str, int]], workers: Optional[int] = None) -> List[bytes]:
+    """Generate PEM private keys for (type, size) jobs, in order, on all CPUs.
+
+    Threads are enough: cryptography releases the GIL while OpenSSL searches for primes, so
+    RSA generation scales with cores without forking the module process (see the report in
+    the changelog fragment for figures).
+    """
+    if workers is None:
+        workers = available_cpus()
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1:
+        return [_generate_pem(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_generate_pem, jobs))
+
+
+# --------------------------------------------------------------------------- files
+
+
+def key_path(key_dir: str, spec: KeySpec) -> str:
+    """``<key_dir>/<domain>/<selector>.private``."""
+    return os.path.join(key_dir, spec.domain, spec.selector + KEY_SUFFIX)
+
+
+def write_atomic(path: str, data: bytes, mode: int, uid: int, gid: int) -> None:
+    """Write data to path through a 0600 temp file in the same directory and os.replace.
+
+    On any failure the temp file is removed and path keeps its previous content.
+    """
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=directory)  # mkstemp creates it 0600
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: str) -> None:
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def _attrs(st: os.stat_result) -> Dict[str, Any]:
+    return {"mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid}
+
+
+def _display(attrs: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """Attributes for the diff, with user and group names instead of ids when they exist."""
+    if attrs is None:
+        return None
+    out = dict(attrs)
+    if "uid" in out:
+        uid = out.pop("uid")
+        try:
+            out["owner"] = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            out["owner"] = uid
+    if "gid" in out:
+        gid = out.pop("gid")
+        try:
+            out["group"] = grp.getgrgid(gid).gr_name
+        except KeyError:
+            out["group"] = gid
+    return out
+
+
+def ensure_dir(path: str, mode: int, uid: int, gid: int, check_mode: bool) -> Optional[Tuple[Any, Any]]:
+    """Make path a directory with mode/owner; return (before, after) attrs if anything changes."""
+    want = {"mode": "%04o" % mode, "uid": uid, "gid": gid}
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        if not check_mode:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.mkdir(path, mode)
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+        return None, want
+    if not stat.S_ISDIR(st.st_mode):
+        raise DkimError("%s exists and is not a directory (symlinks are refused)" % path)
+    have = _attrs(st)
+    if have == want:
+        return None
+    if not check_mode:
+        set_attrs(path, mode, uid, gid)
+    return have, want
+
+
+def set_attrs(path: str, mode: int, uid: int, gid: int) -> None:
+    """chown/chmod path through a descriptor opened without following a symlink."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- policy
+
+
+def decide(policy: str, existing: str) -> str:
+    """Map (regenerate policy, state of the existing file) to 'write', 'keep' or 'fail'.
+
+    existing is 'missing', 'invalid' (unreadable or not a usable key), 'match' (the requested
+    type and size, or the public key of private_key_content) or 'mismatch'.
+    """
+    if policy not in REGENERATE_POLICIES:
+        raise DkimError("regenerate must be one of %s, got %r" % (", ".join(REGENERATE_POLICIES), policy))
+    if existing == "missing" or policy == "always":
+        return "write"
+    if existing == "match":
+        return "keep"
+    if existing == "invalid":
+        return "write" if policy == "full_idempotence" else "fail"
+    # mismatch
+    return {"never": "keep", "fail": "fail", "full_idempotence": "write"}[policy]
+
+
+@dataclass
+class _Plan:
+    spec: KeySpec
+    path: str
+    existing: str
+    action: str
+    old_key: Any = field(default=None, repr=False)
+    old_stat: Optional[os.stat_result] = None
+    new_pem: Optional[bytes] = field(default=None, repr=False)
+
+
+def _summary(key: Any, st: Optional[os.stat_result]) -> Dict[str, Any]:
+    out = {}  # type: Dict[str, Any]
+    if key is not None:
+        key_type, size = key_info(key)
+        out.update(type=key_type, size=size, fingerprint=fingerprint(key))
+    if st is not None:
+        out.update(_attrs(st))
+    return out
+
+
+def _inspect(path: str) -> Tuple[str, Any, Optional[os.stat_result]]:
+    """Return (state, key, stat) for an existing key file; state is missing, invalid or present."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "missing", None, None
+    if not stat.S_ISREG(st.st_mode):
+        # A symlink here could point chown/chmod at any file: refuse it.
+        raise DkimError("%s exists and is not a regular file (symlinks are refused)" % path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as err:
+        if err.errno in (errno.EACCES, errno.EPERM):
+            return "invalid", None, st
+        raise
+    if len(data) > MAX_KEY_FILE_BYTES:
+        return "invalid", None, st
+    try:
+        return "present", load_private_key(data), st
+    except DkimError:
+        return "invalid", None, st
+
+
+def ensure_keys(
+    specs: Sequence[KeySpec],
+    key_dir: str,
+    owner: Any = "opendkim",
+    group: Any = "opendkim",
+    mode: Any = DEFAULT_FILE_MODE,
+    regenerate: str = "full_idempotence",
+    state: str = "present",
+    check_mode: bool = False,
+    workers: Optional[int] = None,
+    generator: Optional[Callable[[Sequence[Tuple[str, int]]], List[bytes]]] = None,
+) -> Tuple[bool, List[Dict[str, Any]], Dict[str, Any]]:
+    """Bring the key files to the requested state.
+
+    Returns (changed, per-key results, diff). Every check (input, owner, policy) runs before the
+    first write, so a DkimError means nothing was changed. In check mode nothing is written and a
+    key that would be generated has record and fingerprint None.
+    """
+    key_dir = validate_key_dir(key_dir)
+    if state not in ("present", "absent"):
+        raise DkimError("state must be present or absent, got %r" % (state,))
+    if state == "absent":
+        return _remove_keys(specs, key_dir, check_mode)
+    file_mode = parse_mode(mode)
+    if regenerate not in REGENERATE_POLICIES:
+        raise DkimError("regenerate must be one of %s, got %r" % (", ".join(REGENERATE_POLICIES), regenerate))
+    uid, gid = resolve_owner(owner, group)
+
+    plans = []  # type: List[_Plan]
+    errors = []  # type: List[str]
+    for spec in specs:
+        path = key_path(key_dir, spec)
+        found, old_key, old_stat = _inspect(path)
+        wanted = None
+        if spec.private_key_content is not None:
+            wanted = load_private_key(spec.private_key_content.encode("utf-8"), "private_key_content")
+        if found == "present":
+            if wanted is not None:
+                same = public_key_bytes(old_key) == public_key_bytes(wanted)
+            else:
+                same = key_info(old_key) == (spec.key_type, spec.size)
+            found = "match" if same else "mismatch"
+        action = decide(regenerate, found)
+        if action == "fail":
+            if found == "invalid":
+                errors.append(
+                    "%s is not a readable unencrypted RSA/Ed25519 private key (regenerate=%s)" % (path, regenerate)
+                )
+            elif wanted is not None:
+                errors.append("%s holds a different key than private_key_content (regenerate=fail)" % path)
+            else:
+                have_type, have_size = key_info(old_key)
+                errors.append(
+                    "%s is %s/%d but %s/%d was requested (regenerate=fail)"
+                    % (path, have_type, have_size, spec.key_type, spec.size)
+                )
+            continue
+        plan = _Plan(spec, path, found, action, old_key, old_stat)
+        if action == "write" and wanted is not None:
+            plan.new_pem = spec.private_key_content.strip().encode("utf-8") + b"\n"
+            try:
+                load_private_key(plan.new_pem, "private_key_content", validate=True)
+            except DkimError as err:
+                errors.append("%s: %s" % (path, err))
+        plans.append(plan)
+    for directory in [key_dir, *sorted({os.path.join(key_dir, p.spec.domain) for p in plans})]:
+        if os.path.islink(directory) or (os.path.lexists(directory) and not os.path.isdir(directory)):
+            errors.append("%s exists and is not a directory (symlinks are refused)" % directory)
+    if errors:
+        raise DkimError("; ".join(errors))
+
+    # Generate what is needed, on every core, before touching the filesystem.
+    to_generate = [p for p in plans if p.action == "write" and p.new_pem is None]
+    if to_generate and not check_mode:
+        gen = generator or (lambda jobs: generate_many(jobs, workers))
+        pems = gen([(p.spec.key_type, p.spec.size) for p in to_generate])
+        for plan, pem in zip(to_generate, pems):
+            plan.new_pem = pem
+
+    diff_before = {}  # type: Dict[str, Any]
+    diff_after = {}  # type: Dict[str, Any]
+    dir_changes = ensure_dir(key_dir, DIR_MODE, uid, gid, check_mode)
+    if dir_changes:
+        diff_before[key_dir + "/"], diff_after[key_dir + "/"] = dir_changes
+    for domain_dir in sorted({os.path.join(key_dir, p.spec.domain) for p in plans}):
+        dir_changes = ensure_dir(domain_dir, DIR_MODE, uid, gid, check_mode)
+        if dir_changes:
+            diff_before[domain_dir + "/"], diff_after[domain_dir + "/"] = dir_changes
+
+    want_attrs = {"mode": "%04o" % file_mode, "uid": uid, "gid": gid}
+    results = []
+    for plan in plans:
+        before = _summary(plan.old_key, plan.old_stat) if plan.existing != "missing" else None
+        changed = False
+        if plan.action == "write":
+            changed = True
+            new_key = load_private_key(plan.new_pem, "generated key") if plan.new_pem is not None else None
+            if not check_mode:
+                write_atomic(plan.path, plan.new_pem, file_mode, uid, gid)
+            after = _summary(new_key, None)
+            if new_key is None:  # check mode: the key does not exist yet, so no fingerprint
+                after.update(type=plan.spec.key_type, size=plan.spec.size)
+            after.update(want_attrs)
+        else:
+            new_key = plan.old_key
+            after = _summary(new_key, None)
+            after.update(want_attrs)
+            if _attrs(plan.old_stat) != want_attrs:
+                changed = True
+                if not check_mode:
+                    set_attrs(plan.path, file_mode, uid, gid)
+        if changed:
+            diff_before[plan.path] = before
+            diff_after[plan.path] = after
+        key_type, size = key_info(new_key) if new_key is not None else (plan.spec.key_type, plan.spec.size)
+        results.append(
+            {
+                "domain": plan.spec.domain,
+                "selector": plan.spec.selector,
+                "type": key_type,
+                "size": size,
+                "path": plan.path,
+                "record": dns_record(new_key) if new_key is not None else None,
+                "fingerprint": fingerprint(new_key) if new_key is not None else None,
+                "changed": changed,
+            }
+        )
+    changed = bool(diff_after)
+    return changed, results, _diff(diff_before, diff_after)
+
+
+def _remove_keys(
+    specs: Sequence[KeySpec], key_dir: str, check_mode: bool
+) -> Tuple[bool, List[Dict[str, Any]], Dict[str, Any]]:
+    results = []
+    diff_before = {}  # type: Dict[str, Any]
+    diff_after = {}  # type: Dict[str, Any]
+    emptied = set()
+    for spec in specs:
+        path = key_path(key_dir, spec)
+        found, old_key, old_stat = _inspect(path)
+        changed = found != "missing"
+        if changed:
+            diff_before[path] = _summary(old_key, old_stat)
+            diff_after[path] = None
+            if not check_mode:
+                os.unlink(path)
+                emptied.add(os.path.dirname(path))
+        key_type, size = key_info(old_key) if old_key is not None else (None, None)
+        results.append(
+            {
+                "domain": spec.domain,
+                "selector": spec.selector,
+                "type": key_type,
+                "size": size,
+                "path": path,
+                "record": dns_record(old_key) if old_key is not None else None,
+                "fingerprint": fingerprint(old_key) if old_key is not None else None,
+                "changed": changed,
+            }
+        )
+    for directory in sorted(emptied):
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)  # only succeeds when no other key is left
+    changed = bool(diff_after)
+    return changed, results, _diff(diff_before, diff_after)
+
+
+def _diff(before: Dict[str, Any], after: Dict[str, Any]) -> Dict[str, Any]:
+    if not after:
+        return {}
+    return {
+        "before": {path: _display(attrs) for path, attrs in before.items()},
+        "after": {path: _display(attrs) for path, attrs in after.items()},
+    }

@@ -1,0 +1,674 @@
+#!/usr/bin/python
+# Copyright (c) mailauth.core contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dns_records
+short_description: Publish SPF, DKIM, DMARC, MTA-STS and TLS-RPT TXT records through a DNS provider
+version_added: 0.1.0
+description:
+  - Builds the TXT records of a list of mail domains from their declarative intent, lints them, plans
+    every change against what the DNS provider holds, and applies the changes of each zone in the
+    fewest calls (one RFC 2136 UPDATE, one PowerDNS PATCH, one Route53 change batch per zone).
+  - Owns only its names. At the domain apex only the SPF value is managed; every other TXT value
+    there (for example C(google-site-verification=...)) is kept. An existing SPF record is merged
+    according to O(domains[].spf_merge); the result never holds two SPF records.
+  - Values are compared semantically, so a record published as C("a" "b") equals C("ab") and is not
+    rewritten. Values longer than 255 bytes (for example 4096-bit RSA DKIM keys) are split into
+    character-strings automatically.
+  - All input is validated and linted before anything is written; lint errors fail the task, lint
+    warnings are returned. Every zone is changed atomically where the provider allows; when a provider
+    fails during the run, the zones applied before it are reported and a re-run completes the work.
+  - At a name shared with values the module does not manage, the existing TTL is kept.
+author:
+  - mailauth.core maintainers (@mailauth)
+requirements:
+  - dnspython >= 2.3 (providers rfc2136, powerdns, zonefile)
+  - cryptography (to read DKIM public keys)
+  - boto3 and botocore (provider route53)
+extends_documentation_fragment: []
+attributes:
+  check_mode:
+    description: Plans and reads only; makes zero write calls.
+    support: full
+  diff_mode:
+    description: Shows every changed name as zone-file text before and after.
+    support: full
+options:
+  domains:
+    description:
+      - The mail domains and what to publish for each.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The mail domain.
+        type: str
+        required: true
+      zone:
+        description:
+          - The DNS zone that holds the domain's records. Found through the provider when omitted
+            (with O(provider=zonefile) the longest existing zone file, else the domain itself).
+        type: str
+      ttl:
+        description: TTL of the records (default 3600).
+        type: int
+      state:
+        description:
+          - V(present) publishes the records; V(absent) removes the values this module manages
+            (at the apex only the SPF value).
+        type: str
+        choices: [present, absent]
+        default: present
+      spf:
+        description: SPF intent for the domain apex. Omit to leave SPF alone.
+        type: dict
+        suboptions:
+          mechanisms:
+            description: Mechanisms such as V(mx), V(a), V(a:mail.example.test).
+            type: list
+            elements: str
+          ip4:
+            description: IPv4 addresses or networks.
+            type: list
+            elements: str
+          ip6:
+            description: IPv6 addresses or networks.
+            type: list
+            elements: str
+          include:
+            description: Domains for C(include:) mechanisms.
+            type: list
+            elements: str
+          redirect:
+            description: Domain for the C(redirect=) modifier.
+            type: str
+          all:
+            description: The final C(all) mechanism, for example V(-all) or V(~all).
+            type: str
+          value:
+            description: A complete SPF record instead of the fields above.
+            type: str
+      spf_merge:
+        description:
+          - How to treat an existing SPF record at the apex. V(merge) adds the desired mechanisms to
+            it, V(replace) replaces it, V(keep) leaves it as it is (and adds one only when none exists).
+        type: str
+        choices: [merge, replace, keep]
+        default: merge
+      dkim:
+        description: DKIM selectors of the domain.
+        type: list
+        elements: dict
+        suboptions:
+          selector:
+            description: The selector.
+            type: str
+            required: true
+          key_type:
+            description: The key type.
+            type: str
+            choices: [rsa, ed25519]
+          key_size:
+            description: The expected key size in bits (checked against the key).
+            type: int
+          public_key:
+            description:
+              - Base64 of the public key (SubjectPublicKeyInfo DER for RSA, raw 32 bytes for Ed25519),
+                or a PEM public key.
+            type: str
+          flags:
+            description: Flags for C(t=), V(y) and/or V(s).
+            type: list
+            elements: str
+          hash_algorithms:
+            description: Hash algorithms for C(h=).
+            type: list
+            elements: str
+          service_types:
+            description: Service types for C(s=).
+            type: list
+            elements: str
+          notes:
+            description: Text for C(n=).
+            type: str
+          value:
+            description:
+              - A complete C(v=DKIM1; k=...; p=...) value, for example the C(record) of an entry of
+                RV(mailauth.core.dkim_key#module:dkim_keys).
+            type: str
+      dmarc:
+        description: DMARC policy of the domain, published at C(_dmarc.<domain>).
+        type: dict
+        suboptions:
+          p:
+            description: Policy.
+            type: str
+          sp:
+            description: Subdomain policy.
+            type: str
+          np:
+            description: Policy for non-existent subdomains.
+            type: str
+          pct:
+            description: Percentage (removed by RFC 9989; lint warns).
+            type: int
+          adkim:
+            description: DKIM alignment, V(r) or V(s).
+            type: str
+          aspf:
+            description: SPF alignment, V(r) or V(s).
+            type: str
+          rua:
+            description: Aggregate report addresses (C(mailto:) is added when missing).
+            type: list
+            elements: str
+          ruf:
+            description: Failure report addresses.
+            type: list
+            elements: str
+          fo:
+            description: Failure reporting options.
+            type: str
+          ri:
+            description: Report interval in seconds (removed by RFC 9989; lint warns).
+            type: int
+          t:
+            description: Test mode flag (RFC 9989), V(y) or V(n).
+            type: str
+          value:
+            description: A complete DMARC record instead of the fields above.
+            type: str
+      mta_sts:
+        description: MTA-STS policy id, published at C(_mta-sts.<domain>).
+        type: dict
+        suboptions:
+          id:
+            description: The policy id (1 to 32 letters and digits).
+            type: str
+          value:
+            description: A complete C(v=STSv1; id=...) value.
+            type: str
+      tls_rpt:
+        description: TLS reporting, published at C(_smtp._tls.<domain>).
+        type: dict
+        suboptions:
+          rua:
+            description: Report addresses or https URLs.
+            type: list
+            elements: str
+          value:
+            description: A complete C(v=TLSRPTv1; rua=...) value.
+            type: str
+  provider:
+    description: The DNS provider.
+    type: str
+    required: true
+    choices: [rfc2136, route53, powerdns, cloudflare, zonefile]
+  rfc2136:
+    description: Options of the V(rfc2136) provider (dynamic updates, RFC 2136, with TSIG).
+    type: dict
+    suboptions:
+      server:
+        description: The primary server (address or name).
+        type: str
+        required: true
+      port:
+        description: Its port.
+        type: int
+        default: 53
+      key_name:
+        description: TSIG key name.
+        type: str
+      key_secret:
+        description: TSIG key secret (base64).
+        type: str
+      key_algorithm:
+        description: TSIG algorithm.
+        type: str
+        default: hmac-sha256
+        choices: [hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha256-128, hmac-sha384, hmac-sha384-192,
+                  hmac-sha512, hmac-sha512-256]
+      timeout:
+        description: Seconds to wait for the server.
+        type: int
+        default: 10
+  route53:
+    description:
+      - Options of the V(route53) provider. Credentials not given here come from the usual AWS chain
+        (environment, shared files, instance role).
+    type: dict
+    suboptions:
+      aws_access_key_id:
+        description: AWS access key id.
+        type: str
+      aws_secret_access_key:
+        description: AWS secret access key.
+        type: str
+      aws_session_token:
+        description: AWS session token.
+        type: str
+      region:
+        description: AWS region.
+        type: str
+      endpoint_url:
+        description: Route53 endpoint URL (for example a local test server).
+        type: str
+      profile:
+        description: AWS profile name.
+        type: str
+      max_attempts:
+        description: Attempts of botocore's adaptive retry mode (throttling, C(PriorRequestNotComplete)).
+        type: int
+  powerdns:
+    description: Options of the V(powerdns) provider (PowerDNS Authoritative HTTP API).
+    type: dict
+    suboptions:
+      api_url:
+        description: Base URL of the API, for example C(http://127.0.0.1:8081).
+        type: str
+        required: true
+      api_key:
+        description: The API key.
+        type: str
+        required: true
+      server_id:
+        description: The server id.
+        type: str
+        default: localhost
+      validate_certs:
+        description: Whether to validate TLS certificates.
+        type: bool
+        default: true
+  cloudflare:
+    description: Options of the V(cloudflare) provider.
+    type: dict
+    suboptions:
+      api_token:
+        description: A Cloudflare API token with DNS edit permission.
+        type: str
+        required: true
+      api_url:
+        description: Base URL of the API.
+        type: str
+  zonefile:
+    description: Options of the V(zonefile) provider (no API; writes C(<zone>.zone) and C(<zone>.json) files).
+    type: dict
+    suboptions:
+      path:
+        description: The directory for the files.
+        type: path
+        required: true
+  lint_dns:
+    description:
+      - Count the SPF DNS lookups (10-lookup and 2-void-lookup limits) through live DNS before publishing.
+    type: bool
+    default: true
+  lint_nameserver:
+    description: Send the lint lookups to this nameserver (an IP address) instead of the system resolver.
+    type: str
+  lint_port:
+    description: Port of O(lint_nameserver).
+    type: int
+    default: 53
+notes:
+  - Check mode reads the provider and plans, and makes no write call.
+  - RFC 2136 updates carry prerequisites (the RRset read before must still be there, or must not
+    exist), so a concurrent change is detected and reported, never overwritten.
+seealso:
+  - module: mailauth.core.mail_dns_info
+  - module: mailauth.core.dkim_key
+"""
+
+EXAMPLES = r"""
+- name: Publish SPF, DKIM and DMARC through BIND (RFC 2136)
+  mailauth.core.dns_records:
+    provider: rfc2136
+    rfc2136:
+      server: 192.0.2.53
+      key_name: mailauth
+      key_secret: "{{ vault_tsig_secret }}"
+    domains:
+      - name: example.test
+        spf: {mechanisms: [mx], all: "-all"}
+        dkim:
+          - selector: mx1
+            value: "{{ dkim.dkim_keys[0].record }}"
+        dmarc: {p: reject, rua: [dmarc@example.test]}
+  delegate_to: localhost
+  run_once: true
+
+- name: Show the plan for PowerDNS without changing anything
+  mailauth.core.dns_records:
+    provider: powerdns
+    powerdns:
+      api_url: http://127.0.0.1:8081
+      api_key: "{{ vault_pdns_api_key }}"
+    domains: "{{ mailauth_domains }}"
+  check_mode: true
+  diff: true
+  register: dns_plan
+
+- name: Write zone snippets for a DNS run elsewhere
+  mailauth.core.dns_records:
+    provider: zonefile
+    zonefile:
+      path: /srv/dns-export
+    domains:
+      - name: example.test
+        spf: {mechanisms: [mx], all: "~all"}
+"""
+
+RETURN = r"""
+records:
+  description: Every record set the module manages, with the values it manages there.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    domain:
+      description: The mail domain of the entry.
+      type: str
+      sample: example.test
+    kind:
+      description: What the record is, V(spf), V(dkim), V(dmarc), V(report), V(mta_sts) or V(tls_rpt).
+      type: str
+      sample: dkim
+    zone:
+      description: The zone that holds it.
+      type: str
+      sample: example.test
+    name:
+      description: Absolute name, without the trailing dot.
+      type: str
+      sample: mx1._domainkey.example.test
+    type:
+      description: Record type.
+      type: str
+      sample: TXT
+    ttl:
+      description: TTL.
+      type: int
+      sample: 3600
+    state:
+      description: The entry's state.
+      type: str
+      sample: present
+    values:
+      description: The logical TXT values the module manages at the name (character-strings joined).
+      type: list
+      elements: str
+      sample: ["v=DMARC1; p=reject; rua=mailto:dmarc@example.test"]
+    changed:
+      description: Whether the name changes (changed) in this run.
+      type: bool
+      sample: false
+plan:
+  description: The changes, one per name (empty when nothing changes).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    zone:
+      description: The zone.
+      type: str
+      sample: example.test
+    name:
+      description: The name.
+      type: str
+      sample: example.test
+    type:
+      description: Record type.
+      type: str
+      sample: TXT
+    action:
+      description: V(create), V(update) or V(delete).
+      type: str
+      sample: update
+    before:
+      description: The whole RRset before (name, type, ttl, values), or null.
+      type: dict
+      sample: {"name": "example.test", "type": "TXT", "ttl": 300, "values": ["google-site-verification=abc"]}
+    after:
+      description: The whole RRset after, or null.
+      type: dict
+      sample: {"name": "example.test", "type": "TXT", "ttl": 300,
+               "values": ["google-site-verification=abc", "v=spf1 mx -all"]}
+lint:
+  description: Lint findings (errors fail the task before any write; warnings are also shown as warnings).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"severity": "warning", "record": "mx1._domainkey.example.test", "code": "dkim-key-1024",
+            "message": "a 1024-bit RSA key is weak; use 2048"}]
+applied_zones:
+  description: Zones written in this run (in check mode none).
+  returned: always
+  type: list
+  elements: str
+  sample: [example.test]
+failed_zone:
+  description: The zone whose change failed; it was not changed. Zones in RV(applied_zones) were.
+  returned: failure
+  type: str
+  sample: example.org
+api_calls:
+  description: API round trips made, V(read) and V(write) (zero V(write) in check mode).
+  returned: always
+  type: dict
+  sample: {"read": 2, "write": 1}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.mailauth.core.plugins.module_utils import _lint, _plan, _records
+from ansible_collections.mailauth.core.plugins.module_utils._provider import (
+    MissingLibraryError,
+    ProviderError,
+    get_provider,
+)
+
+PROVIDERS = ("rfc2136", "route53", "powerdns", "cloudflare", "zonefile")
+TSIG_ALGORITHMS = [
+    "hmac-md5",
+    "hmac-sha1",
+    "hmac-sha224",
+    "hmac-sha256",
+    "hmac-sha256-128",
+    "hmac-sha384",
+    "hmac-sha384-192",
+    "hmac-sha512",
+    "hmac-sha512-256",
+]
+
+
+def _list(**kwargs):
+    return dict(type="list", elements="str", **kwargs)
+
+
+def argument_spec() -> dict:
+    domain = dict(
+        name=dict(type="str", required=True),
+        zone=dict(type="str"),
+        ttl=dict(type="int"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        spf=dict(
+            type="dict",
+            options=dict(
+                mechanisms=_list(),
+                ip4=_list(),
+                ip6=_list(),
+                include=_list(),
+                redirect=dict(type="str"),
+                all=dict(type="str"),
+                value=dict(type="str"),
+            ),
+        ),
+        spf_merge=dict(type="str", choices=["merge", "replace", "keep"], default="merge"),
+        dkim=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                selector=dict(type="str", required=True),
+                key_type=dict(type="str", choices=["rsa", "ed25519"]),
+                key_size=dict(type="int", no_log=False),
+                public_key=dict(type="str", no_log=False),
+                flags=_list(),
+                hash_algorithms=_list(),
+                service_types=_list(),
+                notes=dict(type="str"),
+                value=dict(type="str"),
+            ),
+        ),
+        dmarc=dict(
+            type="dict",
+            options=dict(
+                p=dict(type="str"),
+                sp=dict(type="str"),
+                np=dict(type="str"),
+                pct=dict(type="int"),
+                adkim=dict(type="str"),
+                aspf=dict(type="str"),
+                rua=_list(),
+                ruf=_list(),
+                fo=dict(type="str"),
+                ri=dict(type="int"),
+                t=dict(type="str"),
+                value=dict(type="str"),
+            ),
+        ),
+        mta_sts=dict(type="dict", options=dict(id=dict(type="str"), value=dict(type="str"))),
+        tls_rpt=dict(type="dict", options=dict(rua=_list(), value=dict(type="str"))),
+    )
+    return dict(
+        domains=dict(type="list", elements="dict", required=True, options=domain),
+        provider=dict(type="str", required=True, choices=list(PROVIDERS)),
+        rfc2136=dict(
+            type="dict",
+            options=dict(
+                server=dict(type="str", required=True),
+                port=dict(type="int", default=53),
+                key_name=dict(type="str", no_log=False),
+                key_secret=dict(type="str", no_log=True),
+                key_algorithm=dict(type="str", default="hmac-sha256", choices=TSIG_ALGORITHMS, no_log=False),
+                timeout=dict(type="int", default=10),
+            ),
+        ),
+        route53=dict(
+            type="dict",
+            options=dict(
+                aws_access_key_id=dict(type="str", no_log=False),
+                aws_secret_access_key=dict(type="str", no_log=True),
+                aws_session_token=dict(type="str", no_log=True),
+                region=dict(type="str"),
+                endpoint_url=dict(type="str"),
+                profile=dict(type="str"),
+                max_attempts=dict(type="int"),
+            ),
+        ),
+        powerdns=dict(
+            type="dict",
+            options=dict(
+                api_url=dict(type="str", required=True),
+                api_key=dict(type="str", required=True, no_log=True),
+                server_id=dict(type="str", default="localhost"),
+                validate_certs=dict(type="bool", default=True),
+            ),
+        ),
+        cloudflare=dict(
+            type="dict",
+            options=dict(
+                api_token=dict(type="str", required=True, no_log=True),
+                api_url=dict(type="str"),
+            ),
+        ),
+        zonefile=dict(type="dict", options=dict(path=dict(type="path", required=True))),
+        lint_dns=dict(type="bool", default=True),
+        lint_nameserver=dict(type="str"),
+        lint_port=dict(type="int", default=53),
+    )
+
+
+def _clean(value):
+    """Drop the None suboptions Ansible fills in, so the record model sees only what was given."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        required_if=[(("provider", name, (name,))) for name in PROVIDERS if name not in ("route53",)],
+    )
+    params = module.params
+    name = params["provider"]
+    result = dict(changed=False, records=[], plan=[], lint=[], applied_zones=[], api_calls={"read": 0, "write": 0})
+
+    # 1. validate all input: nothing is read or written before this passes
+    try:
+        items = _records.desired_items(_clean(params["domains"]))
+    except _records.RecordError as exc:
+        module.fail_json(msg="invalid input: %s" % exc, **result)
+
+    # 2. lint: errors fail before any write, warnings are returned
+    lookup = None
+    if params["lint_dns"]:
+        try:
+            lookup = _lint.DnsLookup(params["lint_nameserver"], params["lint_port"])
+        except _lint.LookupFailure as exc:
+            module.fail_json(msg="lint: %s" % exc, **result)
+    findings = _lint.lint_desired(items, lookup)
+    result["lint"] = findings
+    if _lint.has_errors(findings):
+        module.fail_json(msg="lint errors, nothing was changed: %s" % _lint.format_findings(findings), **result)
+    for item in findings:
+        module.warn("%s: %s (%s)" % (item["record"], item["message"], item["code"]))
+
+    # 3. plan (reads only)
+    provider = None
+    try:
+        provider = get_provider(name, params.get(name) or {})
+        plan = _plan.build_plan(provider, items)
+    except MissingLibraryError as exc:
+        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception, **result)
+    except (ProviderError, _records.RecordError) as exc:
+        if provider is not None:
+            result["api_calls"] = {"read": provider.calls["read"], "write": provider.calls["write"]}
+        module.fail_json(msg="%s; nothing was changed" % exc, **result)
+
+    result["records"] = plan.records
+    result["plan"] = plan.entries
+    result["changed"] = bool(plan.entries)
+    if module._diff:
+        result["diff"] = _plan.diff_for(plan)
+
+    # 4. apply, zone by zone (never in check mode)
+    if not module.check_mode:
+        for zone, changes in plan.changes.items():
+            try:
+                provider.apply(zone, changes)
+            except ProviderError as exc:
+                result["api_calls"] = {"read": provider.calls["read"], "write": provider.calls["write"]}
+                result["changed"] = bool(result["applied_zones"])
+                done = ", ".join(result["applied_zones"]) or "none"
+                module.fail_json(
+                    msg="%s (zones already changed in this run: %s; re-run to complete the work)" % (exc, done),
+                    failed_zone=zone,
+                    **result,
+                )
+            result["applied_zones"].append(zone)
+    result["api_calls"] = {"read": provider.calls["read"], "write": provider.calls["write"]}
+    provider.close()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""dns_records against a real PowerDNS Authoritative server (gsqlite3) through its HTTP API.
+
+A small HTTP proxy on loopback sits between the module and the API: it counts every request
+the server receives (so check mode is proved to send no PATCH) and injects 5xx faults.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import free_port, run_module
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+FOREIGN = "google-site-verification=pdns-foreign-value"
+
+
+class CountingProxy:
+    """Forwards to the PowerDNS API; records (method, path); answers 5xx for planned faults."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.requests: list = []
+        self.faults: list = []  # [method, path substring, status, remaining]
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                proxy.requests.append((self.command, self.path))
+                for fault in proxy.faults:
+                    if fault[0] == self.command and fault[1] in self.path and fault[3] > 0:
+                        fault[3] -= 1
+                        self._reply(fault[2], json.dumps({"error": "injected fault"}).encode())
+                        return
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                request = urllib.request.Request(
+                    proxy.upstream + self.path, data=body, method=self.command, headers=headers
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        self._reply(response.status, response.read())
+                except urllib.error.HTTPError as exc:
+                    self._reply(exc.code, exc.read())
+
+            def _reply(self, status, payload):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_PATCH = do_POST = do_PUT = do_DELETE = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port("127.0.0.1")), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def count(self, method: str) -> int:
+        return sum(1 for request in self.requests if request[0] == method)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def proxy(pdns):
+    p = CountingProxy(pdns.api_url)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def pdns_clean(pdns, proxy):
+    pdns.reset()
+    proxy.requests.clear()
+    proxy.faults.clear()
+    return pdns
+
+
+@pytest.fixture(scope="module")
+def rsa4096():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+def module_args(pdns, proxy, domains, **overrides):
+    options = pdns.provider_options(api_url=proxy.url)
+    options.update(overrides)
+    return {"provider": "powerdns", "powerdns": options, "domains": domains, "lint_dns": False}
+
+
+def domain(name="example.test", **extra):
+    entry = {
+        "name": name,
+        "ttl": 600,
+        "spf": {"mechanisms": ["mx"], "ip4": ["192.0.2.10"], "all": "-all"},
+        "dmarc": {"p": "reject", "rua": ["dmarc@%s" % name]},
+    }
+    entry.update(extra)
+    return entry
+
+
+def serials(pdns):
+    return {zone: pdns.serial(zone) for zone in pdns.zones}
+
+
+def spf_values(values):
+    return [v for v in values if v.lower().startswith("v=spf1")]
+
+
+def test_four_steps_4096_bit_dkim_foreign_txt_kept(pdns_clean, proxy, rsa4096):
+    pdns = pdns_clean
+    pdns.set_rrset("example.test", "example.test", ['"%s"' % FOREIGN])
+    before = serials(pdns)
+    proxy.requests.clear()
+    args = module_args(pdns, proxy, [domain(dkim=[{"selector": "mx1", "public_key": rsa4096}])])
+
+    first = run_module("dns_records", args, check=True, diff=True)
+    assert not first.get("failed"), first.get("msg")
+    assert first["changed"] is True
+    assert first["api_calls"]["write"] == 0
+    assert proxy.count("PATCH") == 0 and proxy.count("GET") == first["api_calls"]["read"]
+    assert serials(pdns) == before
+    assert {(p["name"], p["action"]) for p in first["plan"]} == {
+        ("example.test", "update"),
+        ("mx1._domainkey.example.test", "create"),
+        ("_dmarc.example.test", "create"),
+    }
+
+    second = run_module("dns_records", args)
+    assert not second.get("failed"), second.get("msg")
+    assert second["changed"] is True and second["api_calls"]["write"] == 1
+    assert proxy.count("PATCH") == 1
+
+    third = run_module("dns_records", args, check=True)
+    assert third["changed"] is False
+    serial = pdns.serial("example.test")
+    fourth = run_module("dns_records", args)
+    assert fourth["changed"] is False and fourth["api_calls"]["write"] == 0
+    assert proxy.count("PATCH") == 1
+    assert pdns.serial("example.test") == serial
+
+    # read back: DNS (dnspython against pdns) and the API itself
+    expected_dkim = "v=DKIM1; k=rsa; p=" + rsa4096
+    apex = pdns.txt("example.test")
+    assert FOREIGN in apex and spf_values(apex) == ["v=spf1 mx ip4:192.0.2.10 -all"]
+    assert pdns.txt("mx1._domainkey.example.test") == [expected_dkim]
+    contents = pdns.rrset("mx1._domainkey.example.test")
+    assert len(contents) == 1 and contents[0].count('" "') >= 2  # split into <=255-byte strings
+    assert pdns.txt("_dmarc.example.test") == ["v=DMARC1; p=reject; rua=mailto:dmarc@example.test"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("merge", "v=spf1 mx ip4:192.0.2.10 include:_spf.example.net -all"),
+        ("replace", "v=spf1 mx ip4:192.0.2.10 -all"),
+        ("keep", "v=spf1 include:_spf.example.net ~all"),
+    ],
+)
+def test_existing_spf_merge_modes(pdns_clean, proxy, mode, expected):
+    pdns = pdns_clean
+    pdns.set_rrset("example.test", "example.test", ['"v=spf1 include:_spf.example.net ~all"', '"%s"' % FOREIGN])
+    args = module_args(pdns, proxy, [domain(spf_merge=mode)])
+    result = run_module("dns_records", args)
+    assert not result.get("failed"), result.get("msg")
+    apex = pdns.txt("example.test")
+    assert spf_values(apex) == [expected] and FOREIGN in apex
+    assert run_module("dns_records", args)["changed"] is False
+
+
+def test_split_value_is_not_rewritten(pdns_clean, proxy):
+    pdns = pdns_clean
+    pdns.set_rrset("example.test", "_dmarc.example.test", ['"v=DMARC1; p=" "reject"'], ttl=600)
+    args = module_args(pdns, proxy, [{"name": "example.test", "ttl": 600, "dmarc": {"p": "reject"}}])
+    result = run_module("dns_records", args)
+    assert result["changed"] is False, result["plan"]
+    assert proxy.count("PATCH") == 0
+
+
+def test_wrong_api_key(pdns_clean, proxy):
+    pdns = pdns_clean
+    before = serials(pdns)
+    result = run_module("dns_records", module_args(pdns, proxy, [domain()], api_key="wrong-key"))
+    assert result.get("failed") is True
+    assert "api_key" in result["msg"] and "wrong-key" not in result["msg"]
+    assert proxy.count("PATCH") == 0 and serials(pdns) == before
+
+
+def test_zone_that_does_not_exist(pdns_clean, proxy):
+    pdns = pdns_clean
+    before = serials(pdns)
+    result = run_module("dns_records", module_args(pdns, proxy, [domain("example.test"), domain("example.com")]))
+    assert result.get("failed") is True
+    assert "example.com" in result["msg"] and "nothing was changed" in result["msg"]
+    assert proxy.count("PATCH") == 0 and serials(pdns) == before
+
+
+def test_bad_input_sends_nothing(pdns_clean, proxy):
+    pdns = pdns_clean
+    result = run_module(
+        "dns_records", module_args(pdns, proxy, [domain(), {"name": "example.net", "spf": {"ip4": ["10.0.0.0/40"]}}])
+    )
+    assert result.get("failed") is True and "10.0.0.0/40" in result["msg"]
+    assert proxy.requests == []
+
+
+def test_http_5xx_for_one_zone_of_two_then_rerun(pdns_clean, proxy):
+    pdns = pdns_clean
+    proxy.faults.append(["PATCH", "example.org", 503, 1])
+    args = module_args(pdns, proxy, [domain("example.test"), domain("example.org")])
+    org_serial = pdns.serial("example.org")
+    failed = run_module("dns_records", args)
+    assert failed.get("failed") is True
+    assert failed["failed_zone"] == "example.org" and "503" in failed["msg"]
+    assert failed["applied_zones"] == ["example.test"]
+    assert spf_values(pdns.txt("example.test")) == ["v=spf1 mx ip4:192.0.2.10 -all"]
+    assert pdns.txt("_dmarc.example.test") != []
+    assert pdns.serial("example.org") == org_serial
+    assert pdns.txt("example.org") == [] and pdns.txt("_dmarc.example.org") == []
+    rerun = run_module("dns_records", args)
+    assert not rerun.get("failed"), rerun.get("msg")
+    assert {p["zone"] for p in rerun["plan"]} == {"example.org"}
+    assert pdns.txt("_dmarc.example.org") == ["v=DMARC1; p=reject; rua=mailto:dmarc@example.org"]
+    assert run_module("dns_records", args)["changed"] is False
+
+
+def test_server_unreachable(pdns_clean, proxy):
+    pdns = pdns_clean
+    closed = "http://127.0.0.1:%d" % free_port("127.0.0.1")
+    result = run_module("dns_records", module_args(pdns, proxy, [domain()], api_url=closed))
+    assert result.get("failed") is True
+    assert "refused" in result["msg"].lower() and "nothing was changed" in result["msg"]

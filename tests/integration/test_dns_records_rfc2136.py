@@ -1,0 +1,386 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""dns_records against a real BIND 9 (primary + secondary on loopback) through RFC 2136."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+from conftest import free_port, run_module, run_playbook
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ansible_collections.mailauth.core.plugins.module_utils import _plan, _records
+from ansible_collections.mailauth.core.plugins.module_utils._provider import ProviderError, get_provider
+
+FOREIGN = "google-site-verification=Xy9-kept-by-dns-records"
+
+
+def public_key_b64(bits: int) -> str:
+    if bits < 1024:  # cryptography does not generate weak keys; a public key needs only n and e
+        modulus = int.from_bytes(os.urandom(bits // 8), "big") | (1 << (bits - 1)) | 1
+        public = rsa.RSAPublicNumbers(65537, modulus).public_key()
+    else:
+        public = rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key()
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+@pytest.fixture(scope="module")
+def rsa4096():
+    return public_key_b64(4096)
+
+
+@pytest.fixture
+def bind_clean(bind):
+    bind.reset()
+    return bind
+
+
+def module_args(bind, domains, **provider_overrides):
+    return {
+        "provider": "rfc2136",
+        "rfc2136": bind.provider_options(**provider_overrides),
+        "domains": domains,
+        "lint_nameserver": bind.primary,
+        "lint_port": bind.port,
+    }
+
+
+def domain(name="example.test", **extra):
+    entry = {
+        "name": name,
+        "ttl": 600,
+        "spf": {"mechanisms": ["mx"], "ip4": ["192.0.2.10"], "all": "-all"},
+        "dmarc": {"p": "reject", "rua": ["dmarc@%s" % name]},
+    }
+    entry.update(extra)
+    return entry
+
+
+def serials(bind):
+    return {zone: bind.serial(zone) for zone in bind.zones}
+
+
+def spf_values(values):
+    return [v for v in values if v.lower().startswith("v=spf1")]
+
+
+def test_four_steps_4096_bit_dkim_foreign_txt_kept(bind_clean, rsa4096):
+    bind = bind_clean
+    bind.nsupdate('add example.test. 300 "%s"' % FOREIGN)
+    before_serials = serials(bind)
+    updates = bind.update_count()
+    entry = domain(dkim=[{"selector": "mx1", "key_type": "rsa", "public_key": rsa4096}])
+    args = module_args(bind, [entry])
+
+    # 1. check: the plan, and zero writes (client count, server UPDATE count, serials)
+    first = run_module("dns_records", args, check=True, diff=True)
+    assert not first.get("failed"), first.get("msg")
+    assert first["changed"] is True
+    assert first["api_calls"]["write"] == 0
+    assert bind.update_count() == updates
+    assert serials(bind) == before_serials
+    actions = {(p["name"], p["action"]) for p in first["plan"]}
+    assert actions == {
+        ("example.test", "update"),
+        ("mx1._domainkey.example.test", "create"),
+        ("_dmarc.example.test", "create"),
+    }
+    assert any("mx1._domainkey.example.test" in d["after_header"] for d in first["diff"])
+    assert bind.txt("mx1._domainkey.example.test") == []
+
+    # 2. apply: one UPDATE for the zone
+    second = run_module("dns_records", args)
+    assert not second.get("failed"), second.get("msg")
+    assert second["changed"] is True
+    assert second["api_calls"]["write"] == 1
+    assert second["applied_zones"] == ["example.test"]
+    assert bind.update_count() == updates + 1
+
+    # 3. check again, 4. apply again: nothing to do
+    third = run_module("dns_records", args, check=True)
+    assert third["changed"] is False and third["plan"] == []
+    serial = bind.serial("example.test")
+    fourth = run_module("dns_records", args)
+    assert fourth["changed"] is False and fourth["plan"] == [] and fourth["api_calls"]["write"] == 0
+    assert bind.serial("example.test") == serial
+
+    # read back with dnspython, from the primary and (after NOTIFY/IXFR) the secondary
+    bind.wait_synced("example.test")
+    expected_dkim = "v=DKIM1; k=rsa; p=" + rsa4096
+    for server in bind.servers:
+        apex = bind.txt("example.test", server)
+        assert FOREIGN in apex
+        assert spf_values(apex) == ["v=spf1 mx ip4:192.0.2.10 -all"]
+        assert bind.txt("mx1._domainkey.example.test", server) == [expected_dkim]
+        strings = bind.txt_strings("mx1._domainkey.example.test", server)[0]
+        assert len(strings) > 1 and all(len(s) <= 255 for s in strings)
+        assert bind.txt("_dmarc.example.test", server) == ["v=DMARC1; p=reject; rua=mailto:dmarc@example.test"]
+    dkim = next(r for r in fourth["records"] if r["kind"] == "dkim")
+    assert dkim["values"] == [expected_dkim]
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("merge", "v=spf1 mx ip4:192.0.2.10 include:_spf.example.net -all"),
+        ("replace", "v=spf1 mx ip4:192.0.2.10 -all"),
+        ("keep", "v=spf1 include:_spf.example.net ~all"),
+    ],
+)
+def test_existing_spf_merge_modes(bind_clean, mode, expected):
+    bind = bind_clean
+    bind.nsupdate(
+        'add example.test. 300 "v=spf1 include:_spf.example.net ~all"',
+        'add example.test. 300 "%s"' % FOREIGN,
+    )
+    args = module_args(bind, [domain(spf_merge=mode)])
+    args["lint_dns"] = False
+    result = run_module("dns_records", args)
+    assert not result.get("failed"), result.get("msg")
+    apex = bind.txt("example.test")
+    assert spf_values(apex) == [expected]
+    assert FOREIGN in apex
+    again = run_module("dns_records", args)
+    assert again["changed"] is False
+    assert spf_values(bind.txt("example.test")) == [expected]
+
+
+def test_split_value_is_not_rewritten(bind_clean):
+    """A value published in other character-strings ("a" "b" == "ab") is no drift."""
+    bind = bind_clean
+    bind.nsupdate('add _dmarc.example.test. 600 "v=DMARC1; " "p=reject; " "rua=mailto:dmarc@example.test"')
+    args = module_args(
+        bind, [{"name": "example.test", "ttl": 600, "dmarc": {"p": "reject", "rua": ["dmarc@example.test"]}}]
+    )
+    serial = bind.serial("example.test")
+    result = run_module("dns_records", args)
+    assert result["changed"] is False, result["plan"]
+    assert bind.serial("example.test") == serial
+
+
+def test_state_absent_removes_only_managed_values(bind_clean, rsa4096):
+    bind = bind_clean
+    bind.nsupdate('add example.test. 300 "%s"' % FOREIGN)
+    entry = domain(dkim=[{"selector": "mx1", "public_key": rsa4096}])
+    assert run_module("dns_records", module_args(bind, [entry]))["changed"] is True
+    gone = dict(entry, state="absent")
+    result = run_module("dns_records", module_args(bind, [gone]))
+    assert result["changed"] is True
+    assert {p["action"] for p in result["plan"]} == {"update", "delete"}
+    assert bind.txt("example.test") == [FOREIGN]
+    assert bind.txt("_dmarc.example.test") == []
+    assert bind.txt("mx1._domainkey.example.test") == []
+    assert run_module("dns_records", module_args(bind, [gone]))["changed"] is False
+
+
+BAD_INPUT = [
+    ({"name": "exa mple.test"}, "exa mple.test"),
+    ({"name": "example.test", "dkim": [{"selector": "bad selector!", "value": "v=DKIM1; p=AAAA"}]}, "selector"),
+    ({"name": "example.test", "spf": {"mechanisms": ["frobnicate:x"], "all": "-all"}}, "frobnicate"),
+    ({"name": "example.test", "spf": {"ip4": ["300.1.2.3"], "all": "-all"}}, "300.1.2.3"),
+    ({"name": "example.test", "spf": {"ip4": ["192.0.2.0/33"], "all": "-all"}}, "192.0.2.0/33"),
+    ({"name": "example.test", "spf": {"ip6": ["2001:db8::/129"], "all": "-all"}}, "2001:db8::/129"),
+    ({"name": "example.test", "dmarc": {"p": "maybe"}}, "maybe"),
+    ({"name": "example.test", "dmarc": {"p": "reject", "adkim": "x"}}, "adkim"),
+    ({"name": "example.test", "dmarc": {"value": "v=DMARC1; p=reject; bogus=1"}}, "bogus"),
+]
+
+
+@pytest.mark.parametrize(("entry", "needle"), BAD_INPUT, ids=[b[1] for b in BAD_INPUT])
+def test_bad_input_fails_before_any_change(bind_clean, entry, needle):
+    bind = bind_clean
+    before = serials(bind)
+    updates = bind.update_count()
+    good = domain("example.net")  # a valid entry in the same run is not published either
+    result = run_module("dns_records", module_args(bind, [good, entry]))
+    assert result.get("failed") is True
+    assert needle in result["msg"]
+    assert result["api_calls"]["write"] == 0
+    assert serials(bind) == before
+    assert bind.update_count() == updates
+
+
+def test_too_small_key_fails(bind_clean):
+    bind = bind_clean
+    before = serials(bind)
+    entry = domain(dkim=[{"selector": "mx1", "public_key": public_key_b64(512)}])
+    result = run_module("dns_records", module_args(bind, [entry]))
+    assert result.get("failed") is True
+    assert "512" in result["msg"]
+    assert serials(bind) == before
+
+
+def test_zone_that_does_not_exist(bind_clean):
+    bind = bind_clean
+    before = serials(bind)
+    result = run_module("dns_records", module_args(bind, [domain("example.test"), domain("example.com")]))
+    assert result.get("failed") is True
+    assert "example.com" in result["msg"] and "nothing was changed" in result["msg"]
+    assert serials(bind) == before
+    explicit = run_module("dns_records", module_args(bind, [domain("mail.example.test", zone="mail.example.test")]))
+    assert explicit.get("failed") is True
+    assert serials(bind) == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"key_secret": base64.b64encode(b"0" * 32).decode()}, "TSIG"),
+        ({"key_name": "no-such-key"}, "TSIG"),
+        ({"key_algorithm": "hmac-sha512"}, "TSIG"),
+    ],
+    ids=["wrong-secret", "unknown-key", "wrong-algorithm"],
+)
+def test_wrong_tsig(bind_clean, overrides, needle):
+    bind = bind_clean
+    before = serials(bind)
+    updates = bind.update_count()
+    result = run_module("dns_records", module_args(bind, [domain()], **overrides))
+    assert result.get("failed") is True
+    assert needle in result["msg"]
+    assert bind.tsig["secret"] not in result["msg"]
+    assert serials(bind) == before
+    assert bind.update_count() == updates
+
+
+def test_refused_update_for_one_zone_of_two_then_rerun(bind_clean):
+    bind = bind_clean
+    bind.set_update_allowed("example.org", False)
+    args = module_args(bind, [domain("example.test"), domain("example.org")])
+    org_serial = bind.serial("example.org")
+    failed = run_module("dns_records", args)
+    assert failed.get("failed") is True
+    assert failed["failed_zone"] == "example.org"
+    assert "refused" in failed["msg"]
+    assert failed["applied_zones"] == ["example.test"]
+    # example.test complete, example.org untouched: no zone half-written
+    assert spf_values(bind.txt("example.test")) == ["v=spf1 mx ip4:192.0.2.10 -all"]
+    assert bind.txt("_dmarc.example.test") != []
+    assert bind.serial("example.org") == org_serial
+    assert bind.txt("example.org") == [] and bind.txt("_dmarc.example.org") == []
+    # the fault goes away: a re-run completes the work, and only that
+    bind.set_update_allowed("example.org", True)
+    rerun = run_module("dns_records", args)
+    assert not rerun.get("failed"), rerun.get("msg")
+    assert {p["zone"] for p in rerun["plan"]} == {"example.org"}
+    assert bind.txt("_dmarc.example.org") == ["v=DMARC1; p=reject; rua=mailto:dmarc@example.org"]
+    assert run_module("dns_records", args)["changed"] is False
+
+
+def test_concurrent_change_is_detected_not_overwritten(bind_clean):
+    """Between the read and the UPDATE someone changes the apex: the prerequisite catches it."""
+    bind = bind_clean
+    bind.nsupdate('add example.test. 300 "%s"' % FOREIGN)
+    provider = get_provider("rfc2136", bind.provider_options())
+    items = _records.desired_items([domain()])
+    plan = _plan.build_plan(provider, items)
+    bind.nsupdate('add example.test. 300 "added-concurrently"')
+    serial = bind.serial("example.test")
+    with pytest.raises(ProviderError, match="concurrent change"):
+        provider.apply("example.test", plan.changes["example.test"])
+    assert bind.serial("example.test") == serial
+    assert bind.txt("example.test") == sorted([FOREIGN, "added-concurrently"])
+    # a fresh plan sees the new value and keeps it
+    provider = get_provider("rfc2136", bind.provider_options())
+    plan = _plan.build_plan(provider, items)
+    provider.apply("example.test", plan.changes["example.test"])
+    assert bind.txt("example.test") == sorted([FOREIGN, "added-concurrently", "v=spf1 mx ip4:192.0.2.10 -all"])
+    assert provider.calls["write"] == 1
+
+
+def test_report_authorisation_across_zones(bind_clean):
+    bind = bind_clean
+    entries = [
+        {"name": "example.test", "dmarc": {"p": "reject", "rua": ["dmarc@example.net"]}},
+        {"name": "example.net", "dmarc": {"p": "none"}},
+    ]
+    result = run_module("dns_records", module_args(bind, entries))
+    assert not result.get("failed"), result.get("msg")
+    assert bind.txt("example.test._report._dmarc.example.net") == ["v=DMARC1"]
+    assert sorted(result["applied_zones"]) == ["example.net", "example.test"]
+    assert result["api_calls"]["write"] == 2
+
+
+def _role_play(bind, domains, dkim_records, missing="fail"):
+    return [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": {
+                "mailauth_domains": domains,
+                "dns_publish_provider": "rfc2136",
+                "dns_publish_rfc2136": bind.provider_options(),
+                "dns_publish_dkim_records": dkim_records,
+                "dns_publish_dkim_missing": missing,
+                "dns_publish_lint_nameserver": bind.primary,
+                "dns_publish_lint_port": bind.port,
+            },
+            "roles": ["mailauth.core.dns_publish"],
+        }
+    ]
+
+
+def _role_result(output):
+    tasks = output["plays"][0]["tasks"]
+    task = next(t for t in tasks if t["hosts"]["localhost"].get("action") == "mailauth.core.dns_records")
+    return task["hosts"]["localhost"], output["stats"]["localhost"]
+
+
+def test_role_dns_publish_four_steps(bind_clean, rsa4096):
+    """The role takes the inventory's mailauth_domains as they are (mail_hosts, dkim as one dict)."""
+    bind = bind_clean
+    domains = [
+        {
+            "name": "example.test",
+            "mail_hosts": ["mx1"],
+            "spf": {"mechanisms": ["mx"], "all": "-all"},
+            "dmarc": {"p": "reject", "rua": ["dmarc@example.test"]},
+            "dkim": {"selector": "mx1", "key_type": "rsa", "key_size": 4096},
+        },
+        {"name": "example.net", "mail_hosts": ["mx1"], "dkim": [{"selector": "mx1"}], "spf": {"all": "-all"}},
+    ]
+    record = "v=DKIM1; k=rsa; p=" + rsa4096
+    keys = [{"domain": "example.test", "selector": "mx1", "record": record, "path": "/x", "changed": True}]
+    before = serials(bind)
+    plays = _role_play(bind, domains, keys, missing="skip")
+
+    result, stats = _role_result(run_playbook(plays, check=True, diff=True))
+    assert stats["failures"] == 0, result
+    assert result["changed"] is True and result["api_calls"]["write"] == 0, result
+    assert serials(bind) == before
+    result, stats = _role_result(run_playbook(plays))
+    assert stats["failures"] == 0, result
+    assert result["changed"] is True
+    for step in (dict(check=True), {}):
+        result, stats = _role_result(run_playbook(plays, **step))
+        assert stats["failures"] == 0, result
+        assert result["changed"] is False, result["plan"]
+    assert bind.txt("mx1._domainkey.example.test") == [record]
+    assert bind.txt("example.net") == ["v=spf1 -all"]
+    assert bind.txt("mx1._domainkey.example.net") == []  # no key: skipped (dns_publish_dkim_missing=skip)
+
+    failing, stats = _role_result(run_playbook(_role_play(bind, domains, keys, missing="fail")))
+    assert stats["failures"] == 1 and failing.get("failed") is True
+    assert "mx1" in failing["msg"] and "example.net" in failing["msg"]
+
+
+def test_silent_server_times_out_with_a_clear_error():
+    """A server that accepts the connection and never answers: a timeout, reported as such."""
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        provider = get_provider("rfc2136", {"server": "127.0.0.1", "port": listener.getsockname()[1], "timeout": 1})
+        with pytest.raises(ProviderError, match="timeout"):
+            provider.find_zone("example.test")
+        provider = get_provider("rfc2136", {"server": "127.0.0.1", "port": free_port("127.0.0.1"), "timeout": 1})
+        with pytest.raises(ProviderError, match="cannot connect"):
+            provider.find_zone("example.test")
+    finally:
+        listener.close()
