@@ -2,7 +2,7 @@
 # Debian packages the gates need on the controller: real servers for the integration
 # tests (BIND, PowerDNS), dig, shellcheck for ansible-test, debootstrap for the images.
 set -euo pipefail
-pkgs=(bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3 shellcheck debootstrap)
+pkgs=(iproute2 bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3 shellcheck debootstrap)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
