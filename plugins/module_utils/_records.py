@@ -1001,3 +1001,37 @@ def _report_domains_loose(dmarc) -> list[str]:
 def desired_records(domains: list[dict]) -> list[RecordSet]:
     """The record sets the module owns for ``domains`` (validated; raises RecordError)."""
     return [item.rrset for item in desired_items(domains)]
+
+
+def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
+    """Domain entries whose ``dkim`` lists the generated keys of every host that signs for them.
+
+    ``keys`` are the per-key results of ``mailauth.core.dkim_key`` gathered from all hosts
+    (``domain``, ``selector``, ``record``). A key without a record yet (check mode, not generated)
+    is left out. Two hosts returning different records for one selector is an error: it means a
+    shared selector with different keys, which would break verification for one of them.
+    """
+    by_domain: dict[str, dict[str, str]] = {}
+    for key in keys or []:
+        if not isinstance(key, dict) or not key.get("record"):
+            continue
+        domain = check_domain(key.get("domain"), "dkim key domain")
+        selector = check_selector(key.get("selector"))
+        known = by_domain.setdefault(domain, {})
+        if selector in known and known[selector] != key["record"]:
+            raise RecordError(
+                "two different DKIM keys use selector %r for %s: give each host its own selector, "
+                "or install the same key everywhere (shared-key mode)" % (selector, domain)
+            )
+        known[selector] = key["record"]
+    out = []
+    for entry in domains or []:
+        entry = dict(entry)
+        name = check_domain(entry.get("name"), "domain name")
+        selectors = by_domain.get(name, {})
+        if selectors:
+            entry["dkim"] = [{"selector": s, "value": v} for s, v in sorted(selectors.items())]
+        else:
+            entry.pop("dkim", None)
+        out.append(entry)
+    return out

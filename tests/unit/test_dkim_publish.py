@@ -1,0 +1,53 @@
+"""dkim_publish: keys from many hosts attached to the one list of domains."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.mailauth.core.plugins.filter.publish import dkim_publish
+
+DOMAINS = [
+    {"name": "example.test", "mail_hosts": ["mx1", "mx3"], "dkim": {"key_type": "rsa"}, "spf": {"all": "-all"}},
+    {"name": "example.net", "mail_hosts": ["mx2"], "dkim": {"key_type": "rsa"}},
+]
+
+
+def key(domain, selector, record):
+    return {"domain": domain, "selector": selector, "record": record, "fingerprint": "x"}
+
+
+def test_per_host_selectors_of_one_domain_are_all_published():
+    keys = [key("example.test", "mx1-rsa", "v=DKIM1; k=rsa; p=AAA"), key("example.test", "mx3-rsa", "v=DKIM1; p=BBB")]
+    out = dkim_publish(DOMAINS, keys)
+    assert out[0]["dkim"] == [
+        {"selector": "mx1-rsa", "value": "v=DKIM1; k=rsa; p=AAA"},
+        {"selector": "mx3-rsa", "value": "v=DKIM1; p=BBB"},
+    ]
+    assert out[0]["spf"] == {"all": "-all"} and out[0]["mail_hosts"] == ["mx1", "mx3"]
+    # a domain without any generated key publishes no DKIM record
+    assert "dkim" not in out[1]
+    # the input is not modified
+    assert DOMAINS[0]["dkim"] == {"key_type": "rsa"}
+
+
+def test_shared_key_reported_by_several_hosts_is_published_once():
+    same = "v=DKIM1; k=rsa; p=SHARED"
+    out = dkim_publish(DOMAINS, [key("example.test", "shared", same), key("example.test", "shared", same)])
+    assert out[0]["dkim"] == [{"selector": "shared", "value": same}]
+
+
+def test_keys_without_record_yet_are_left_out():
+    out = dkim_publish(DOMAINS, [{"domain": "example.test", "selector": "mx1-rsa", "record": None}])
+    assert "dkim" not in out[0]
+
+
+def test_one_selector_with_two_different_keys_is_an_error():
+    keys = [key("example.test", "s1", "v=DKIM1; p=AAA"), key("example.test", "s1", "v=DKIM1; p=BBB")]
+    with pytest.raises(AnsibleFilterError, match=r"two different DKIM keys use selector 's1' for example\.test"):
+        dkim_publish(DOMAINS, keys)
+
+
+def test_bad_selector_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="dkim_publish"):
+        dkim_publish(DOMAINS, [key("example.test", "bad selector!", "v=DKIM1; p=AAA")])
