@@ -30,7 +30,7 @@ def main() -> int:
         box.write(data["mbox"])
         box.flush()
         folder = mailbox.mbox(box.name)
-        messages = [folder.get_bytes(key) for key in folder.keys()]
+        messages = [folder.get_bytes(key) for key in folder.iterkeys()]
     results: dict = {}
     for token in data["tokens"]:
         found = [m for m in messages if token.encode() in m.split(b"\n\n", 1)[0]]
@@ -38,7 +38,7 @@ def main() -> int:
             results[token] = None
             continue
         verifier = dkim.DKIM(found[-1])
-        count = sum(1 for name, _ in verifier.headers if name.lower() == b"dkim-signature")
+        count = sum(1 for header in verifier.headers if header[0].lower() == b"dkim-signature")
         signatures = []
         for index in range(count):
             ok = verifier.verify(idx=index, dnsfunc=dnsfunc)
