@@ -1007,23 +1007,27 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
     """Domain entries whose ``dkim`` lists the generated keys of every host that signs for them.
 
     ``keys`` are the per-key results of ``mailauth.core.dkim_key`` gathered from all hosts
-    (``domain``, ``selector``, ``record``). A key without a record yet (check mode, not generated)
+    (``domain``, ``selector``, ``record``), or the opendkim role's ``opendkim_dns_records``
+    (``value`` instead of ``record``). A key without a record yet (check mode, not generated)
     is left out. Two hosts returning different records for one selector is an error: it means a
     shared selector with different keys, which would break verification for one of them.
     """
     by_domain: dict[str, dict[str, str]] = {}
     for key in keys or []:
-        if not isinstance(key, dict) or not key.get("record"):
+        if not isinstance(key, dict):
+            continue
+        record = key.get("record") or key.get("value")
+        if not record:
             continue
         domain = check_domain(key.get("domain"), "dkim key domain")
         selector = check_selector(key.get("selector"))
         known = by_domain.setdefault(domain, {})
-        if selector in known and known[selector] != key["record"]:
+        if selector in known and known[selector] != record:
             raise RecordError(
                 "two different DKIM keys use selector %r for %s: give each host its own selector, "
                 "or install the same key everywhere (shared-key mode)" % (selector, domain)
             )
-        known[selector] = key["record"]
+        known[selector] = record
     out = []
     for entry in domains or []:
         entry = dict(entry)

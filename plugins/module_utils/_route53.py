@@ -246,8 +246,8 @@ class Route53Provider(Provider):
         if not HAS_BOTO3:
             raise MissingLibraryError("boto3", BOTO3_IMPORT_ERROR)
         opts = self.options
-        self.private_zone = bool(opts.get("private_zone") or False)
-        self.wait = bool(opts.get("wait") or False)
+        self.private_zone = bool(opts.get("private_zone"))
+        self.wait = bool(opts.get("wait"))
         self.wait_timeout = int(opts.get("wait_timeout") or 300)
         max_attempts = int(opts.get("max_attempts") or DEFAULT_MAX_ATTEMPTS)
         if max_attempts < 1:

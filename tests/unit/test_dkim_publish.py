@@ -51,3 +51,8 @@ def test_one_selector_with_two_different_keys_is_an_error():
 def test_bad_selector_is_an_error():
     with pytest.raises(AnsibleFilterError, match="dkim_publish"):
         dkim_publish(DOMAINS, [key("example.test", "bad selector!", "v=DKIM1; p=AAA")])
+
+
+def test_opendkim_role_records_with_value_key_are_accepted():
+    out = dkim_publish(DOMAINS, [{"domain": "example.net", "selector": "mx2-rsa", "value": "v=DKIM1; p=CCC"}])
+    assert out[1]["dkim"] == [{"selector": "mx2-rsa", "value": "v=DKIM1; p=CCC"}]
