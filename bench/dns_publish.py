@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: publish SPF, DKIM (RSA 2048) and DMARC for N domains, and print a Markdown table.
@@ -98,6 +97,10 @@ def records(names: list[str], public_key: str) -> list[dict]:
 
 # ---------------------------------------------------------------------------------------------
 # running ansible-playbook
+class RunFailed(Exception):
+    """A measured run did not complete (reported in the table, not raised further)."""
+
+
 def run_playbook(tasks: list[dict], workdir: Path) -> tuple[float, dict]:
     """Run one play on localhost; return (wall seconds, the json callback's output)."""
     play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
@@ -142,7 +145,8 @@ def run_playbook(tasks: list[dict], workdir: Path) -> tuple[float, dict]:
         task = output["plays"][0]["tasks"][-1]["hosts"]["localhost"]
         failed = [r for r in task.get("results", [task]) if r.get("failed")]
         first = failed[0] if failed else task
-        raise SystemExit("benchmark run failed: %s (item %s)" % (first.get("msg"), first.get("item", {}).get("name")))
+        item = (first.get("item") or {}).get("name")
+        raise RunFailed("%s%s" % (first.get("msg"), " (item %s)" % item if item else ""))
     return wall, output
 
 
@@ -150,6 +154,7 @@ def run_playbook(tasks: list[dict], workdir: Path) -> tuple[float, dict]:
 # Route 53 (moto)
 class Route53Bench:
     def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
         self.server = moto_lab.MotoServer(workdir)
         self.server.start()
         self.proxy = moto_lab.AwsProxy(self.server.url)
@@ -348,69 +353,18 @@ def main() -> int:
             for n in sizes:
                 if r53 is not None:
                     for layout in ("1 zone", "zone/domain"):
-                        names = domain_names(n, layout, "bench.test")
-                        zones = names if layout == "zone/domain" else ["bench.test"]
-                        r53.prepare(zones)
-                        wall, _ = run_playbook([r53.mailauth_task(intents(names, public_key))], workdir)
-                        lookups, reads, writes = r53.counted()
-                        assert r53.txt_count() == 3 * n, "route53: not every record was published"
-                        rows.append(
-                            row(
-                                "Route 53 (moto)",
-                                "mailauth.core.dns_records",
-                                layout,
-                                n,
-                                len(zones),
-                                wall,
-                                lookups,
-                                reads,
-                                writes,
-                            )
-                        )
+                        rows.append(measure_route53(r53, n, layout, public_key))
                     if n in loop_sizes:
-                        names = domain_names(n, "1 zone", "bench.test")
-                        r53.prepare(["bench.test"])
-                        items = [dict(r, quoted=quoted(r["value"])) for r in records(names, public_key)]
-                        wall, _ = run_playbook([r53.loop_task("bench.test", items)], workdir)
-                        lookups, reads, writes = r53.counted()
-                        assert r53.txt_count() == 3 * n, "route53 loop: not every record was published"
-                        rows.append(
-                            row(
-                                "Route 53 (moto)",
-                                "amazon.aws.route53 loop",
-                                "1 zone",
-                                n,
-                                1,
-                                wall,
-                                lookups,
-                                reads,
-                                writes,
-                            )
-                        )
+                        rows.append(measure_route53(r53, n, "1 zone", public_key, loop=True))
                     else:
                         rows.append(skipped("Route 53 (moto)", "amazon.aws.route53 loop", "1 zone", n))
                 if bind is not None:
-                    zone = "m%d.bench" % n
-                    names = domain_names(n, "1 zone", zone)
-                    q0, u0 = bind.request_counts()
-                    wall, _ = run_playbook([bind.mailauth_task(intents(names, public_key), zone)], workdir)
-                    q1, u1 = bind.request_counts()
-                    assert bind.txt_count(zone) == 3 * n, "bind: not every record was published"
-                    rows.append(row("BIND 9", "mailauth.core.dns_records", "1 zone", n, 1, wall, 0, q1 - q0, u1 - u0))
+                    rows.append(measure_bind(bind, n, public_key))
                     if n in loop_sizes:
-                        zone = "l%d.bench" % n
-                        names = domain_names(n, "1 zone", zone)
-                        items = [dict(r, quoted=quoted(r["value"])) for r in records(names, public_key)]
-                        q0, u0 = bind.request_counts()
-                        wall, _ = run_playbook([bind.loop_task(zone, items)], workdir)
-                        q1, u1 = bind.request_counts()
-                        assert bind.txt_count(zone) == 3 * n, "bind loop: not every record was published"
-                        rows.append(
-                            row("BIND 9", "community.general.nsupdate loop", "1 zone", n, 1, wall, 0, q1 - q0, u1 - u0)
-                        )
+                        rows.append(measure_bind(bind, n, public_key, loop=True))
                     else:
                         rows.append(skipped("BIND 9", "community.general.nsupdate loop", "1 zone", n))
-        except (SystemExit, AssertionError):
+        except Exception:
             if bind is not None:
                 print(
                     "named (exit status %s) log (tail):\n%s"
@@ -425,6 +379,57 @@ def main() -> int:
                 bind.stop()
     print_tables(rows)
     return 0
+
+
+def _progress(r: dict) -> dict:
+    state = r.get("failed") or "%.1f s, %d round trips" % (r["wall"], r["trips"])
+    print("bench: %s, %s, %s, N=%d: %s" % (r["provider"], r["tool"], r["layout"], r["n"], state), file=sys.stderr)
+    return r
+
+
+def measure_route53(r53: Route53Bench, n: int, layout: str, public_key: str, loop: bool = False) -> dict:
+    tool = "amazon.aws.route53 loop" if loop else "mailauth.core.dns_records"
+    names = domain_names(n, layout, "bench.test")
+    zones = names if layout == "zone/domain" else ["bench.test"]
+    r53.prepare(zones)
+    if loop:
+        items = [dict(r, quoted=quoted(r["value"])) for r in records(names, public_key)]
+        task = r53.loop_task("bench.test", items)
+    else:
+        task = r53.mailauth_task(intents(names, public_key))
+    try:
+        wall = run_playbook([task], r53.workdir)[0]
+        published = r53.txt_count()
+        if published != 3 * n:
+            raise RunFailed("only %d of %d records were published" % (published, 3 * n))
+    except RunFailed as exc:
+        return _progress(failed("Route 53 (moto)", tool, layout, n, str(exc)))
+    lookups, reads, writes = r53.counted()
+    return _progress(row("Route 53 (moto)", tool, layout, n, len(zones), wall, lookups, reads, writes))
+
+
+def measure_bind(bind: PrimaryOnly, n: int, public_key: str, loop: bool = False) -> dict:
+    tool = "community.general.nsupdate loop" if loop else "mailauth.core.dns_records"
+    zone = ("l%d.bench" if loop else "m%d.bench") % n
+    names = domain_names(n, "1 zone", zone)
+    if loop:
+        task = bind.loop_task(zone, [dict(r, quoted=quoted(r["value"])) for r in records(names, public_key)])
+    else:
+        task = bind.mailauth_task(intents(names, public_key), zone)
+    q0, u0 = bind.request_counts()
+    try:
+        wall = run_playbook([task], bind.workdir)[0]
+        q1, u1 = bind.request_counts()  # before the check below, whose zone transfer is a QUERY too
+        published = bind.txt_count(zone)
+        if published != 3 * n:
+            raise RunFailed("only %d of %d records were published" % (published, 3 * n))
+    except RunFailed as exc:
+        return _progress(failed("BIND 9", tool, "1 zone", n, str(exc)))
+    return _progress(row("BIND 9", tool, "1 zone", n, 1, wall, 0, q1 - q0, u1 - u0))
+
+
+def failed(provider, tool, layout, n, message) -> dict:
+    return {"provider": provider, "tool": tool, "layout": layout, "n": n, "failed": "failed: " + message}
 
 
 def row(provider, tool, layout, n, zones, wall, lookups, reads, writes) -> dict:
@@ -465,10 +470,11 @@ def print_tables(rows: list[dict]) -> None:
     )
     print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        if r.get("skipped"):
+        if r.get("skipped") or r.get("failed"):
+            note = r.get("failed") or "skipped (%d module runs)" % (3 * r["n"])
             print(
-                "| %s | %s | %s | %d | | %d | skipped (%d module runs) | | | | | |"
-                % (r["provider"], r["tool"], r["layout"], r["n"], 3 * r["n"], 3 * r["n"])
+                "| %s | %s | %s | %d | | %d | %s | | | | | |"
+                % (r["provider"], r["tool"], r["layout"], r["n"], 3 * r["n"], note.replace("|", "/"))
             )
             continue
         print(
@@ -496,7 +502,7 @@ def print_tables(rows: list[dict]) -> None:
         ("BIND 9", "community.general.nsupdate loop"),
     ):
         for r in rows:
-            if r["provider"] != provider or r["tool"] != loop_tool or r.get("skipped"):
+            if r["provider"] != provider or r["tool"] != loop_tool or r.get("skipped") or r.get("failed"):
                 continue
             ours = next(
                 (
@@ -506,6 +512,7 @@ def print_tables(rows: list[dict]) -> None:
                     and o["tool"] == "mailauth.core.dns_records"
                     and o["layout"] == "1 zone"
                     and o["n"] == r["n"]
+                    and not o.get("failed")
                 ),
                 None,
             )

@@ -5,7 +5,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 export PYTHONPATH="$top/.cache/collections${PYTHONPATH:+:$PYTHONPATH}"
 python=${PYTHON:-python3}
 [ -x "$top/.venv/bin/python" ] && python="$top/.venv/bin/python"
