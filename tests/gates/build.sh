@@ -8,9 +8,11 @@ tarball=$(ls build/mailauth-core-*.tar.gz)
 echo "built $tarball ($(du -h "$tarball" | cut -f1))"
 scratch=$(mktemp -d /tmp/mailauth-install.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
-ansible-galaxy collection install --offline -p "$scratch" "$tarball" >/dev/null
+# Only the scratch path: the working tree's own copy must not satisfy the install.
 export ANSIBLE_COLLECTIONS_PATH="$scratch"
+ansible-galaxy collection install --offline --force -p "$scratch" "$tarball" >/dev/null 2>&1
 installed="$scratch/ansible_collections/mailauth/core"
+[ -f "$installed/MANIFEST.json" ] || { echo "the tarball did not install into $scratch" >&2; exit 1; }
 n=0
 for kind in module filter; do
   dir=plugins/${kind}s; [ "$kind" = filter ] && dir=plugins/filter
@@ -29,4 +31,7 @@ for role in "$installed"/roles/*/; do
   ansible-doc -t role "mailauth.core.$(basename "$role")" >/dev/null
   n=$((n + 1))
 done
-echo "ansible-doc rendered $n plugins and roles from the installed tarball"
+expected=$(( $(find plugins/modules -maxdepth 1 -name '*.py' ! -name '__init__.py' | wc -l) \
+  + $(find plugins/filter -maxdepth 1 -name '*.yml' | wc -l) + $(find roles -mindepth 1 -maxdepth 1 -type d | wc -l) ))
+echo "ansible-doc rendered $n plugins and roles from the installed tarball (the tree has $expected)"
+[ "$n" -eq "$expected" ] || { echo "some plugins or roles are missing from the tarball" >&2; exit 1; }

@@ -65,7 +65,7 @@ def main() -> None:
     envelope = (msg.get("Return-Path") or "").strip("<> ")
     signatures = []
     d = dkim.DKIM(raw.replace(b"\n", b"\r\n"))
-    count = len([h for h in msg.get_all("DKIM-Signature") or []])
+    count = len(msg.get_all("DKIM-Signature") or [])
     for idx in range(count):
         try:
             ok, reason = d.verify(idx=idx), ""
