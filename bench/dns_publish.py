@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: publish SPF, DKIM (RSA 2048) and DMARC for N domains, and print a Markdown table.
 
+After the tables it prints the size limits of one request (a DNS message of 65,535 bytes for
+RFC 2136, 32,000 characters of values for Route 53), computed with the providers' own
+splitters for the same change sets, so the lowest possible number of writes is on record next
+to the measured one.
+
 Targets, all on loopback:
 - Route 53: moto in server mode (``moto_server``), behind the counting proxy of
   tests/integration/route53/moto_lab.py, so round trips are counted on the server side.
@@ -247,11 +252,15 @@ class PrimaryOnly(it_conftest.BindServers):
         for zone in self.zones:
             (primary / ("%s.db" % zone)).write_text(self.zone_text(zone, self.serials[zone]))
         conf = self._write_config("primary")
-        (primary / "named.conf").write_text(
-            conf.read_text().replace(
-                "notify explicit; also-notify { %s port %d; };" % (self.secondary, self.port), "notify no;"
-            )
+        text = conf.read_text()
+        notify = "notify explicit; notify-delay 0; also-notify { %s port %d; }; notify-source %s;" % (
+            self.secondary,
+            self.port,
+            self.primary,
         )
+        if notify not in text:
+            raise SystemExit("bench: the BIND fixture's notify options changed; update PrimaryOnly.start()")
+        conf.write_text(text.replace(notify, "notify no;"))
         log = primary / "named.log"
         self.log_path = log
         self.procs["primary"] = subprocess.Popen(
@@ -378,6 +387,7 @@ def main() -> int:
             if bind is not None:
                 bind.stop()
     print_tables(rows)
+    print_limits(size_limits(sizes, public_key))
     return 0
 
 
@@ -426,6 +436,101 @@ def measure_bind(bind: PrimaryOnly, n: int, public_key: str, loop: bool = False)
     except RunFailed as exc:
         return _progress(failed("BIND 9", tool, "1 zone", n, str(exc)))
     return _progress(row("BIND 9", tool, "1 zone", n, 1, wall, 0, q1 - q0, u1 - u0))
+
+
+def size_limits(sizes: list[int], public_key: str) -> list[dict]:
+    """Per N: the writes the request size limits force for all 3N changes in one zone.
+
+    Computed offline with the providers' own splitters (no server): the RFC 2136 provider's
+    UPDATE messages (TSIG-signed wire size) and the Route 53 provider's change batches.
+    """
+    from ansible_collections.mailauth.core.plugins.module_utils import _rfc2136, _route53
+    from ansible_collections.mailauth.core.plugins.module_utils._provider import Change, RecordSet, get_provider
+
+    rfc = get_provider(
+        "rfc2136", {"server": "127.0.0.1", "key_name": "bench", "key_secret": base64.b64encode(b"k" * 32).decode()}
+    )
+    r53 = get_provider(
+        "route53",
+        {"endpoint_url": "http://127.0.0.1:1", "aws_access_key_id": "x", "aws_secret_access_key": "y"},
+    )
+    out = []
+    for n in sizes:
+        for provider, zone in (("BIND 9", "m%d.bench" % n), ("Route 53 (moto)", "bench.test")):
+            names = domain_names(n, "1 zone", zone)
+            changes = [
+                Change("create", None, RecordSet(r["name"], "TXT", 300, [r["value"]]))
+                for r in records(names, public_key)
+            ]
+            if provider == "BIND 9":
+                messages = rfc.build_updates(zone, changes)
+                total = sum(len(update.to_wire()) for update, _chunk in messages)
+                limit, unit, requests = _rfc2136.MAX_MESSAGE_SIZE, "bytes of UPDATE messages", len(messages)
+            else:
+                batches = _route53.split_batches(r53.build_units(zone, changes))
+                total = sum(_route53.change_cost(c)[1] for batch in batches for c in batch)
+                limit, unit, requests = _route53.MAX_VALUE_CHARS_PER_REQUEST, "characters of Value", len(batches)
+            out.append(
+                {
+                    "provider": provider,
+                    "n": n,
+                    "changes": len(changes),
+                    "total": total,
+                    "unit": unit,
+                    "limit": limit,
+                    "minimum": -(-total // limit),
+                    "requests": requests,
+                }
+            )
+    return out
+
+
+def print_limits(limits: list[dict]) -> None:
+    print()
+    print("### Request size limits (one zone, all 3N changes)")
+    print()
+    print("The target of at most 2 round trips per zone per 1,000 changes needs all 3,000 changes of N=1,000 in at")
+    print("most 6 requests (one read included). What one request can carry decides whether that is possible:")
+    print()
+    print(
+        "| provider | N | changes | size of the change set | limit per request | fewest writes possible | writes sent |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for x in limits:
+        print(
+            "| %s | %d | %d | %s %s | %s | %d | %d |"
+            % (
+                x["provider"],
+                x["n"],
+                x["changes"],
+                format(x["total"], ","),
+                x["unit"],
+                format(x["limit"], ","),
+                x["minimum"],
+                x["requests"],
+            )
+        )
+    print()
+    for x in limits:
+        units = max(1, -(-x["changes"] // 1000))
+        trips = x["minimum"] + 1
+        if trips > 2 * units:
+            print(
+                "- %s, N=%d: %s %s / %s per request = at least %d writes; with at least 1 read that is %d round "
+                "trips for %d changes in one zone, %.2f per started 1,000 changes (target: 2). The request size "
+                "limit, not the client, rules the target out here (an RSA 2048 DKIM value is about 410 bytes)."
+                % (
+                    x["provider"],
+                    x["n"],
+                    format(x["total"], ","),
+                    x["unit"],
+                    format(x["limit"], ","),
+                    x["minimum"],
+                    trips,
+                    x["changes"],
+                    trips / units,
+                )
+            )
 
 
 def failed(provider, tool, layout, n, message) -> dict:

@@ -99,7 +99,8 @@ class CloudflareProvider(Provider):
         if not self.api_token:
             raise ProviderError("cloudflare: api_token is required")
         self.api_url = (opts.get("api_url") or DEFAULT_API_URL).rstrip("/")
-        self.batch_size = int(opts.get("batch_size") or DEFAULT_BATCH_SIZE)
+        batch_size = opts.get("batch_size")
+        self.batch_size = DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
         if self.batch_size < 1:
             raise ProviderError("cloudflare: batch_size must be 1 or more")
         retries = opts.get("retries")

@@ -22,12 +22,17 @@ PROVIDER_NAMES = ("rfc2136", "route53", "powerdns", "cloudflare", "zonefile")
 
 
 class ProviderError(Exception):
-    """Every provider failure, with a message fit for a user (no traceback, no secret)."""
+    """Every provider failure, with a message fit for a user (no traceback, no secret).
 
-    def __init__(self, msg: str, zone: str | None = None) -> None:
+    ``zone`` is the zone the failure concerns; ``applied`` the names of that zone already changed
+    when a zone's changes need several requests and a later one failed (else empty).
+    """
+
+    def __init__(self, msg: str, zone: str | None = None, applied: t.Iterable[str] | None = None) -> None:
         super().__init__(msg)
         self.msg = msg
         self.zone = zone
+        self.applied = list(applied or [])
 
     def __str__(self) -> str:
         return self.msg

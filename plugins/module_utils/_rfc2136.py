@@ -4,12 +4,21 @@
 
 """RFC 2136 dynamic update provider (dnspython), with TSIG.
 
-Reads: the SOA and TXT queries of a batch are pipelined over one TCP connection (one round
-trip per batch of up to ``PIPELINE`` queries; ``calls["queries"]`` counts the messages).
-Writes: ONE UPDATE message per zone. Every changed RRset carries a prerequisite: the exact
-RRset read before must still be there (RFC 2136 2.4.2, value dependent), or, for a new RRset,
-must not exist (2.4.4). A concurrent change makes the server answer NXRRSET/YXRRSET, and the
-zone is left untouched.
+Reads: when more than ``TRANSFER_MIN_NAMES`` names of a zone are wanted, the zone is read with
+ONE zone transfer (AXFR, TSIG-signed with the same key); if the server refuses the transfer
+(REFUSED, NOTAUTH, NOTIMP or a TSIG error), the names are queried instead. The SOA and TXT
+queries of a batch are pipelined over one TCP connection (one round trip per batch of up to
+``PIPELINE`` queries). ``calls["read"]`` counts round trips, ``calls["queries"]`` the request
+messages, ``calls["transfers"]`` the zone transfers tried (``transfers_refused`` those refused).
+
+Writes: ONE UPDATE message per zone while the zone's changes fit in one DNS message (64 KiB over
+TCP, less room for the TSIG record). Larger change sets are split into several UPDATE messages,
+sent in order on one TCP connection, each one waiting for the answer to the one before. Every
+changed RRset carries a prerequisite in the message that changes it: the exact RRset read before
+must still be there (RFC 2136 2.4.2, value dependent), or, for a new RRset, must not exist
+(2.4.4). A concurrent change makes the server answer NXRRSET/YXRRSET and that message changes
+nothing. Atomicity is per message: when message k fails, messages 1..k-1 stay applied, the rest
+is not sent, and the error names what was applied (a re-run completes the work).
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ try:
     import dns.rdtypes.ANY.TXT
     import dns.tsig
     import dns.update
+    import dns.xfr
+    import dns.zone
 
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
@@ -52,6 +63,15 @@ except ImportError as exc:  # pragma: no cover - reported by the module
     DNSPYTHON_IMPORT_ERROR = exc
 
 PIPELINE = 100
+# Read a zone by AXFR when more names than this are wanted from it.
+TRANSFER_MIN_NAMES = 20
+# A DNS message over TCP has a 16-bit length prefix; keep room for the TSIG record (key and
+# algorithm names of up to 255 bytes each, a MAC of up to 64 bytes, and its fixed fields).
+MAX_MESSAGE_SIZE = 65535
+TSIG_RESERVE = 1024
+HEADER_SIZE = 12
+# How many names of a partly applied zone an error message lists.
+ERROR_NAMES = 20
 TSIG_ALGORITHMS = (
     "hmac-md5",
     "hmac-sha1",
@@ -114,19 +134,30 @@ class Rfc2136Provider(Provider):
         self._address: tuple | None = None
         # (name, rtype) -> rdataset as read, so prerequisites repeat the exact wire form.
         self._raw: dict[tuple[str, str], object] = {}
+        # zone -> its contents by AXFR (until the zone is written); zones whose transfer was refused.
+        self._transferred: dict[str, object] = {}
+        self._no_transfer: set[str] = set()
+        self.max_message_size = MAX_MESSAGE_SIZE
 
     # -- transport ------------------------------------------------------------------------
     def _where(self) -> str:
         return "%s port %d" % (self.server, self.port)
 
-    def _connect(self) -> socket.socket:
-        try:
-            if self._address is None:
+    def _resolve(self) -> tuple:
+        """The server's address info (resolved once)."""
+        if self._address is None:
+            try:
                 infos = socket.getaddrinfo(self.server, self.port, type=socket.SOCK_STREAM)
-                if not infos:
-                    raise OSError("no address")
-                self._address = infos[0]
-            family, stype, proto, _canon, sockaddr = self._address
+            except socket.gaierror as exc:
+                raise ProviderError("rfc2136: cannot resolve server %s: %s" % (self.server, exc)) from None
+            if not infos:
+                raise ProviderError("rfc2136: cannot resolve server %s: no address" % self.server)
+            self._address = infos[0]
+        return self._address
+
+    def _connect(self) -> socket.socket:
+        family, stype, proto, _canon, sockaddr = self._resolve()
+        try:
             sock = socket.socket(family, stype, proto)
             sock.settimeout(self.timeout)
             try:
@@ -136,8 +167,6 @@ class Rfc2136Provider(Provider):
                 raise
             sock.setblocking(False)
             return sock
-        except socket.gaierror as exc:
-            raise ProviderError("rfc2136: cannot resolve server %s: %s" % (self.server, exc)) from None
         except socket.timeout:
             raise ProviderError("rfc2136: timeout connecting to %s" % self._where()) from None
         except OSError as exc:
@@ -239,9 +268,14 @@ class Rfc2136Provider(Provider):
 
     # -- records --------------------------------------------------------------------------
     def get_rrsets(self, zone: str, names: list[str], rtype: str = "TXT") -> dict[str, RecordSet]:
+        """The named RRsets of ``zone``: one AXFR for many names, else pipelined queries."""
         zone = normalize_name(zone)
         rtype = rtype.upper()
         wanted = sorted({normalize_name(n) for n in names})
+        if len(wanted) > TRANSFER_MIN_NAMES:
+            transferred = self._transfer(zone)
+            if transferred is not None:
+                return self._from_transfer(zone, transferred, wanted, rtype)
         responses = self._pipeline([(n, rtype) for n in wanted])
         result: dict[str, RecordSet] = {}
         qtype = dns.rdatatype.from_text(rtype)
@@ -258,6 +292,77 @@ class Rfc2136Provider(Provider):
                 values = [self._rdata_value(rdata, rtype) for rdata in rrset]
                 result[qname] = RecordSet(qname, rtype, rrset.ttl, values)
                 self._raw[(qname, rtype)] = dns.rdataset.from_rdata_list(rrset.ttl, list(rrset))
+        return result
+
+    def _transfer(self, zone: str):
+        """The whole ``zone`` by one AXFR (TSIG-signed), or None when the server refuses it.
+
+        A refusal (REFUSED, NOTAUTH, NOTIMP, or a TSIG error on the transfer) is remembered for
+        the zone, and the caller falls back to one query per name, whose errors are precise.
+        """
+        if zone in self._transferred:
+            return self._transferred[zone]
+        if zone in self._no_transfer:
+            return None
+        target = dns.zone.Zone(zone + ".", relativize=False)
+        query = dns.xfr.make_query(target, serial=None, keyring=self.keyring)[0]
+        query.flags &= ~dns.flags.RD
+        self.count("read")
+        self.calls["queries"] += 1
+        self.calls["transfers"] += 1
+        try:
+            dns.query.inbound_xfr(self._resolve()[4][0], target, query, port=self.port, timeout=self.timeout)
+        except dns.xfr.TransferError as exc:
+            if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH, dns.rcode.NOTIMP):
+                self._no_transfer.add(zone)
+                self.calls["transfers_refused"] += 1
+                return None
+            raise ProviderError(
+                "rfc2136: %s answered %s to the zone transfer of %s" % (self._where(), _rcode_text(exc.rcode), zone)
+            ) from None
+        except dns.tsig.PeerError:
+            self._no_transfer.add(zone)
+            self.calls["transfers_refused"] += 1
+            return None
+        except dns.exception.Timeout:
+            raise ProviderError(
+                "rfc2136: timeout during the zone transfer of %s from %s" % (zone, self._where())
+            ) from None
+        except (OSError, EOFError) as exc:
+            raise ProviderError(
+                "rfc2136: connection to %s failed during the zone transfer of %s: %s" % (self._where(), zone, exc)
+            ) from None
+        except dns.exception.DNSException as exc:
+            raise ProviderError("rfc2136: bad zone transfer of %s from %s: %s" % (zone, self._where(), exc)) from None
+        self._transferred[zone] = target
+        return target
+
+    def _from_transfer(self, zone: str, transferred, wanted: list[str], rtype: str) -> dict[str, RecordSet]:
+        """The ``wanted`` RRsets of a transferred zone (names below a delegation are an error)."""
+        origin = transferred.origin
+        cuts = [
+            name.to_text(omit_final_dot=True).lower()
+            for name, node in transferred.nodes.items()
+            if name != origin and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS) is not None
+        ]
+        qtype = dns.rdatatype.from_text(rtype)
+        result: dict[str, RecordSet] = {}
+        for qname in wanted:
+            if not (qname == zone or qname.endswith("." + zone)):
+                raise ProviderError("rfc2136: %s is not in zone %s" % (qname, zone), zone=zone)
+            for cut in cuts:
+                if qname == cut or qname.endswith("." + cut):
+                    raise ProviderError(
+                        "rfc2136: %s is delegated away from zone %s (at %s); give the zone that holds it"
+                        % (qname, zone, cut),
+                        zone=zone,
+                    )
+            rdataset = transferred.get_rdataset(dns.name.from_text(qname + "."), qtype)
+            if rdataset is None or len(rdataset) == 0:
+                continue
+            values = [self._rdata_value(rdata, rtype) for rdata in rdataset]
+            result[qname] = RecordSet(qname, rtype, rdataset.ttl, values)
+            self._raw[(qname, rtype)] = dns.rdataset.from_rdata_list(rdataset.ttl, list(rdataset))
         return result
 
     @staticmethod
@@ -282,92 +387,191 @@ class Rfc2136Provider(Provider):
             out.append(known[value] if value in known else self._rdata(value, rrset.rtype))
         return out
 
+    # -- updates --------------------------------------------------------------------------
+    def _prepared(self, zone: str, change: Change) -> tuple:
+        """(owner, rtype, before rdatas or None, after rdatas or None) of one change of ``zone``."""
+        name = change.name
+        if not (name == zone or name.endswith("." + zone)):
+            raise ProviderError("rfc2136: %s is not in zone %s" % (name, zone), zone=zone)
+        raw = self._raw.get((name, change.rtype))
+        before = self._rdatas(change.before, raw) if change.before is not None else None
+        after = self._rdatas(change.after, raw) if change.after is not None else None
+        return dns.name.from_text(name + "."), change.rtype, before, after
+
+    @staticmethod
+    def _size(origin, owner, before, after) -> int:
+        """An upper bound of the bytes one change adds to an UPDATE message of zone ``origin``.
+
+        Every owner name is counted as its labels below the zone plus a 2-byte pointer to the zone
+        name of the zone section (compression can point only into the first 16 KiB, so later
+        owners may not shrink further), each RR with its 10 fixed bytes and its RDATA.
+        """
+        relative = owner.relativize(origin)
+        name = 2 if relative == dns.name.empty else sum(len(label) + 1 for label in relative.labels) + 2
+        empty = name + 10
+        size = 0
+        if before is None:
+            size += empty  # prerequisite: RRset does not exist
+        else:
+            size += sum(empty + len(rdata.to_wire()) for rdata in before)  # RRset exists, these values
+        if after is None:
+            size += empty  # delete the RRset
+        else:
+            if before is not None:
+                size += empty  # replace: delete the RRset, then add
+            size += sum(empty + len(rdata.to_wire()) for rdata in after)
+        return size
+
+    def _budget(self, zone: str) -> int:
+        """Bytes of one UPDATE message left for prerequisites and updates."""
+        question = len(dns.name.from_text(zone + ".").to_wire()) + 4
+        return self.max_message_size - TSIG_RESERVE - HEADER_SIZE - question
+
+    def split_changes(self, zone: str, changes: list[Change]) -> list[list[Change]]:
+        """``changes`` in order, cut into the fewest runs whose UPDATE messages fit in one DNS message.
+
+        Raises ProviderError when one change alone does not fit.
+        """
+        zone = normalize_name(zone)
+        origin = dns.name.from_text(zone + ".")
+        budget = self._budget(zone)
+        chunks: list[list[Change]] = []
+        used = budget + 1
+        for change in changes:
+            owner, _rtype, before, after = self._prepared(zone, change)
+            size = self._size(origin, owner, before, after)
+            if size > budget:
+                raise ProviderError(
+                    "rfc2136: the change of %s %s needs about %d bytes, more than one DNS message holds (%d); "
+                    "zone %s was not changed" % (change.name, change.rtype, size, budget, zone),
+                    zone=zone,
+                )
+            if used + size > budget:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(change)
+            used += size
+        return chunks
+
     def build_update(self, zone: str, changes: list[Change]):
-        """The one UPDATE message (with prerequisites) for all ``changes`` of ``zone``."""
+        """One UPDATE message (with prerequisites) for ``changes`` of ``zone``.
+
+        A new RRset is added after a does-not-exist prerequisite; a changed RRset is replaced after
+        a value-dependent exists prerequisite; a removed RRset is deleted after the same.
+        """
         zone = normalize_name(zone)
         if self.keyring is not None:
             update = dns.update.UpdateMessage(zone + ".", keyring=self.keyring)
         else:
             update = dns.update.UpdateMessage(zone + ".")
         for change in changes:
-            name = change.name
-            if not (name == zone or name.endswith("." + zone)):
-                raise ProviderError("rfc2136: %s is not in zone %s" % (name, zone), zone=zone)
-            owner = dns.name.from_text(name + ".")
-            rtype = change.rtype
-            raw = self._raw.get((name, rtype))
-            if change.before is None:
+            owner, rtype, before, after = self._prepared(zone, change)
+            if before is None:
                 update.absent(owner, rtype)
             else:
-                before = self._rdatas(change.before, raw)
                 update.present(owner, dns.rdataset.from_rdata_list(0, before))
-            if change.after is None:
+            if after is None:
                 update.delete(owner, rtype)
+            elif before is None:
+                update.add(owner, dns.rdataset.from_rdata_list(change.after.ttl, after))
             else:
-                after = self._rdatas(change.after, raw)
                 update.replace(owner, dns.rdataset.from_rdata_list(change.after.ttl, after))
         return update
+
+    def build_updates(self, zone: str, changes: list[Change]) -> list[tuple]:
+        """The UPDATE messages for all ``changes`` of ``zone``: ``(message, its changes)`` in order."""
+        return [(self.build_update(zone, chunk), chunk) for chunk in self.split_changes(zone, changes)]
+
+    def _failure(self, zone: str, reason: str, applied: list[Change], number: int, total: int, unsure=False):
+        """A ProviderError for a failed message ``number`` of ``total``, naming what was applied."""
+        head = "rfc2136: update of zone %s at %s failed" % (zone, self._where())
+        if total > 1:
+            head += " in UPDATE message %d of %d" % (number, total)
+        if not applied:
+            tail = "it may or may not have been applied, re-run" if unsure else "zone %s was not changed" % zone
+            return ProviderError("%s: %s; %s" % (head, reason, tail), zone=zone)
+        names = ["%s %s" % (c.name, c.rtype) for c in applied]
+        shown = ", ".join(names[:ERROR_NAMES])
+        if len(names) > ERROR_NAMES:
+            shown += " and %d more" % (len(names) - ERROR_NAMES)
+        return ProviderError(
+            "%s: %s; the change set of zone %s needs %d UPDATE messages and atomicity is per message: "
+            "messages 1-%d were applied (%d changes: %s)%s, the rest of the zone was not changed; "
+            "re-run to complete the work"
+            % (
+                head,
+                reason,
+                zone,
+                total,
+                number - 1,
+                len(applied),
+                shown,
+                ", message %d may or may not have been applied" % number if unsure else "",
+            ),
+            zone=zone,
+            applied=[c.name for c in applied],
+        )
 
     def apply(self, zone: str, changes: list[Change]) -> None:
         zone = normalize_name(zone)
         if not changes:
             return
-        update = self.build_update(zone, changes)
+        messages = self.build_updates(zone, changes)
+        self._transferred.pop(zone, None)
+        applied: list[Change] = []
         sock = self._connect()
         try:
-            self.count("write")
-            response = dns.query.tcp(update, self._address[4][0], timeout=self.timeout, port=self.port, sock=sock)
-        except dns.tsig.PeerBadKey:
-            raise ProviderError(
-                "rfc2136: %s does not know the TSIG key %s (BADKEY); zone %s was not changed"
-                % (self._where(), self.key_name.to_text(omit_final_dot=True), zone),
-                zone=zone,
-            ) from None
-        except dns.tsig.PeerBadSignature:
-            raise ProviderError(
-                "rfc2136: %s rejected the TSIG signature of key %s (BADSIG: wrong secret or algorithm); "
-                "zone %s was not changed" % (self._where(), self.key_name.to_text(omit_final_dot=True), zone),
-                zone=zone,
-            ) from None
-        except (dns.tsig.PeerBadTime, dns.tsig.PeerBadTruncation) as exc:
-            raise ProviderError(
-                "rfc2136: %s rejected the TSIG of the update for zone %s (%s)" % (self._where(), zone, exc), zone=zone
-            ) from None
-        except dns.exception.Timeout:
-            raise ProviderError(
-                "rfc2136: timeout waiting for %s; the update of zone %s may or may not have been applied, re-run"
-                % (self._where(), zone),
-                zone=zone,
-            ) from None
-        except (OSError, EOFError) as exc:
-            raise ProviderError(
-                "rfc2136: connection to %s failed during the update of zone %s: %s" % (self._where(), zone, exc),
-                zone=zone,
-            ) from None
-        except dns.exception.DNSException as exc:
-            raise ProviderError(
-                "rfc2136: bad response from %s to the update of zone %s: %s" % (self._where(), zone, exc), zone=zone
-            ) from None
+            for number, (update, chunk) in enumerate(messages, 1):
+                response = self._send_update(sock, zone, update, applied, number, len(messages))
+                rcode = response.rcode()
+                if rcode != dns.rcode.NOERROR:
+                    reason = UPDATE_FAILURES.get(rcode, "the server answered %s" % _rcode_text(rcode))
+                    raise self._failure(zone, reason, applied, number, len(messages))
+                for change in chunk:
+                    self._raw.pop((change.name, change.rtype), None)
+                applied.extend(chunk)
         finally:
             sock.close()
-        rcode = response.rcode()
-        if rcode == dns.rcode.NOERROR:
-            for change in changes:
-                self._raw.pop((change.name, change.rtype), None)
-            return
-        reasons = {
-            dns.rcode.REFUSED: "the server refused the update (allow-update / update-policy does not grant it)",
-            dns.rcode.NOTAUTH: "the server is not authoritative for the zone or rejected the TSIG key (NOTAUTH)",
-            dns.rcode.NOTZONE: "a name is outside the zone (NOTZONE)",
-            dns.rcode.NXRRSET: "a record changed since it was read (NXRRSET: concurrent change detected, re-run)",
-            dns.rcode.YXRRSET: "a record appeared since it was read (YXRRSET: concurrent change detected, re-run)",
-            dns.rcode.YXDOMAIN: "a name appeared since it was read (YXDOMAIN: concurrent change detected, re-run)",
-            dns.rcode.NXDOMAIN: "a name disappeared since it was read (NXDOMAIN: concurrent change detected, re-run)",
-            dns.rcode.SERVFAIL: "the server failed to apply the update (SERVFAIL)",
-        }
-        reason = reasons.get(rcode, "the server answered %s" % _rcode_text(rcode))
-        raise ProviderError(
-            "rfc2136: update of zone %s at %s failed: %s; zone %s was not changed"
-            % (zone, self._where(), reason, zone),
-            zone=zone,
-        )
+
+    def _send_update(self, sock, zone: str, update, applied: list[Change], number: int, total: int):
+        """Send one UPDATE on ``sock`` and wait for its answer; transport and TSIG errors as ProviderError."""
+        key = self.key_name.to_text(omit_final_dot=True) if self.key_name is not None else ""
+        try:
+            self.count("write")
+            return dns.query.tcp(update, self._address[4][0], timeout=self.timeout, port=self.port, sock=sock)
+        except dns.tsig.PeerBadKey:
+            reason = "%s does not know the TSIG key %s (BADKEY)" % (self._where(), key)
+        except dns.tsig.PeerBadSignature:
+            reason = "%s rejected the TSIG signature of key %s (BADSIG: wrong secret or algorithm)" % (
+                self._where(),
+                key,
+            )
+        except (dns.tsig.PeerBadTime, dns.tsig.PeerBadTruncation) as exc:
+            reason = "%s rejected the TSIG of the update (%s)" % (self._where(), exc)
+        except dns.exception.Timeout:
+            raise self._failure(
+                zone, "timeout waiting for %s" % self._where(), applied, number, total, unsure=True
+            ) from None
+        except (OSError, EOFError) as exc:
+            raise self._failure(
+                zone, "connection to %s failed: %s" % (self._where(), exc), applied, number, total, unsure=True
+            ) from None
+        except dns.exception.DNSException as exc:
+            raise self._failure(
+                zone, "bad response from %s: %s" % (self._where(), exc), applied, number, total, unsure=True
+            ) from None
+        raise self._failure(zone, reason, applied, number, total)
+
+
+UPDATE_FAILURES = {}
+if HAS_DNSPYTHON:
+    UPDATE_FAILURES = {
+        dns.rcode.REFUSED: "the server refused the update (allow-update / update-policy does not grant it)",
+        dns.rcode.NOTAUTH: "the server is not authoritative for the zone or rejected the TSIG key (NOTAUTH)",
+        dns.rcode.NOTZONE: "a name is outside the zone (NOTZONE)",
+        dns.rcode.NXRRSET: "a record changed since it was read (NXRRSET: concurrent change detected, re-run)",
+        dns.rcode.YXRRSET: "a record appeared since it was read (YXRRSET: concurrent change detected, re-run)",
+        dns.rcode.YXDOMAIN: "a name appeared since it was read (YXDOMAIN: concurrent change detected, re-run)",
+        dns.rcode.NXDOMAIN: "a name disappeared since it was read (NXDOMAIN: concurrent change detected, re-run)",
+        dns.rcode.SERVFAIL: "the server failed to apply the update (SERVFAIL)",
+    }

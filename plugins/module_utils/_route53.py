@@ -229,6 +229,16 @@ def _same_values(rtype: str, left: list[str], right: list[str]) -> bool:
     return True
 
 
+def _unique_names(batch: list[dict]) -> list[str]:
+    """The record names of one change batch, in order, each once."""
+    names: list[str] = []
+    for change in batch:
+        name = normalize_name(change["ResourceRecordSet"]["Name"])
+        if name not in names:
+            names.append(name)
+    return names
+
+
 class Route53Provider(Provider):
     """Route 53 hosted zones through boto3.
 
@@ -465,34 +475,41 @@ class Route53Provider(Provider):
         zone = normalize_name(zone)
         zone_id = self.zone_id(zone)
         batches = split_batches(self.build_units(zone, changes))
-        for number, batch in enumerate(batches, 1):
-            try:
-                response = self.client.change_resource_record_sets(
-                    HostedZoneId=zone_id,
-                    ChangeBatch={"Comment": "mailauth.core dns_records", "Changes": batch},
-                )
-            except botocore.exceptions.ClientError as exc:
-                code, message = _client_error(exc)
-                if code in ("InvalidChangeBatch", "InvalidInput"):
-                    done = (
-                        ""
-                        if number == 1
-                        else " %d earlier batch(es) of this zone, split at Route 53's request limits, were applied;"
-                        % (number - 1)
+        applied: list[str] = []
+        try:
+            for number, batch in enumerate(batches, 1):
+                try:
+                    response = self.client.change_resource_record_sets(
+                        HostedZoneId=zone_id,
+                        ChangeBatch={"Comment": "mailauth.core dns_records", "Changes": batch},
                     )
-                    raise ProviderError(
-                        "Route 53 rejected the change batch for zone %s: %s. Nothing of this batch was "
-                        "applied;%s the records may have been changed by someone else since they were "
-                        "read. Run again to plan against the current records." % (zone, message, done),
-                        zone=zone,
-                    ) from None
-                raise self._error(exc, "change the records of %s" % zone, zone) from None
-            except botocore.exceptions.BotoCoreError as exc:
-                raise self._error(exc, "change the records of %s" % zone, zone) from None
-            change_id = response.get("ChangeInfo", {}).get("Id", "")
-            self.change_ids.append(change_id)
-            if self.wait and change_id:
-                self._wait(zone, change_id)
+                except botocore.exceptions.ClientError as exc:
+                    code, message = _client_error(exc)
+                    if code in ("InvalidChangeBatch", "InvalidInput"):
+                        done = (
+                            ""
+                            if number == 1
+                            else " %d earlier batch(es) of this zone, split at Route 53's request limits, were applied;"
+                            % (number - 1)
+                        )
+                        raise ProviderError(
+                            "Route 53 rejected the change batch for zone %s: %s. Nothing of this batch was "
+                            "applied;%s the records may have been changed by someone else since they were "
+                            "read. Run again to plan against the current records." % (zone, message, done),
+                            zone=zone,
+                        ) from None
+                    raise self._error(exc, "change the records of %s" % zone, zone) from None
+                except botocore.exceptions.BotoCoreError as exc:
+                    raise self._error(exc, "change the records of %s" % zone, zone) from None
+                change_id = response.get("ChangeInfo", {}).get("Id", "")
+                self.change_ids.append(change_id)
+                applied.extend(_unique_names(batch))
+                if self.wait and change_id:
+                    self._wait(zone, change_id)
+        except ProviderError as exc:
+            # Batches split at Route 53's limits are atomic one by one: say which names are done.
+            exc.applied = exc.applied or list(applied)
+            raise
 
     def _wait(self, zone: str, change_id: str) -> None:
         delay = 5

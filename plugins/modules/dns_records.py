@@ -12,7 +12,8 @@ version_added: 0.1.0
 description:
   - Builds the TXT records of a list of mail domains from their declarative intent, lints them, plans
     every change against what the DNS provider holds, and applies the changes of each zone in the
-    fewest calls (one RFC 2136 UPDATE, one PowerDNS PATCH, one Route53 change batch per zone).
+    fewest calls (one RFC 2136 UPDATE, one PowerDNS PATCH, one Route53 change batch per zone, split
+    only where a request would exceed the protocol's or the API's size limit).
   - Owns only its names. At the domain apex only the SPF value is managed; every other TXT value
     there (for example C(google-site-verification=...)) is kept. An existing SPF record is merged
     according to O(domains[].spf_merge); the result never holds two SPF records.
@@ -22,6 +23,11 @@ description:
   - All input is validated and linted before anything is written; lint errors fail the task, lint
     warnings are returned. Every zone is changed atomically where the provider allows; when a provider
     fails during the run, the zones applied before it are reported and a re-run completes the work.
+  - When the changes of one zone do not fit in one request (RFC 2136 - a DNS message holds at most
+    64 KiB, roughly 100 domains with 2048-bit DKIM keys; Route53 - 1,000 records or 32,000 characters;
+    Cloudflare - O(cloudflare.batch_size)), they are sent as several requests in order, and atomicity is
+    per request. If a later request fails, the error says what was applied (with V(rfc2136) and
+    V(route53) the names are also returned in RV(failed_zone_applied)), and a re-run completes the work.
   - At a name shared with values the module does not manage, the existing TTL is kept.
 author:
   - mailauth.core maintainers (@mailauth)
@@ -234,7 +240,7 @@ options:
         choices: [hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha256-128, hmac-sha384, hmac-sha384-192,
                   hmac-sha512, hmac-sha512-256]
       timeout:
-        description: Seconds to wait for the server.
+        description: Seconds to wait for each answer of the server.
         type: int
         default: 10
   route53:
@@ -262,8 +268,34 @@ options:
         description: AWS profile name.
         type: str
       max_attempts:
-        description: Attempts of botocore's adaptive retry mode (throttling, C(PriorRequestNotComplete)).
+        description:
+          - Attempts of botocore's adaptive retry mode (throttling, C(PriorRequestNotComplete), HTTP 5xx).
+          - Defaults to 10.
         type: int
+      private_zone:
+        description: Use the private hosted zone of the name instead of the public one.
+        type: bool
+        default: false
+      wait:
+        description: Wait until Route53 reports each change batch as C(INSYNC).
+        type: bool
+        default: false
+      wait_timeout:
+        description: Seconds to wait for C(INSYNC) when O(route53.wait=true).
+        type: int
+        default: 300
+      validate_certs:
+        description: Whether to validate the TLS certificate of the endpoint.
+        type: bool
+        default: true
+      connect_timeout:
+        description: Seconds to wait for a connection to the endpoint.
+        type: int
+        default: 30
+      read_timeout:
+        description: Seconds to wait for an answer of the endpoint.
+        type: int
+        default: 60
   powerdns:
     description: Options of the V(powerdns) provider (PowerDNS Authoritative HTTP API).
     type: dict
@@ -293,8 +325,26 @@ options:
         type: str
         required: true
       api_url:
-        description: Base URL of the API.
+        description: Base URL of the API (default C(https://api.cloudflare.com/client/v4)).
         type: str
+      batch_size:
+        description:
+          - Most changes in one C(dns_records/batch) request (the plan's limit, 200 on the Free plan).
+            A zone with more changes is sent in several requests, in order.
+        type: int
+        default: 200
+      retries:
+        description: Retries of a request answered with HTTP 429 or 5xx (with backoff).
+        type: int
+        default: 3
+      timeout:
+        description: Seconds to wait for each HTTP request.
+        type: int
+        default: 30
+      validate_certs:
+        description: Whether to validate the TLS certificate of the API.
+        type: bool
+        default: true
   zonefile:
     description: Options of the V(zonefile) provider (no API; writes C(<zone>.zone) and C(<zone>.json) files).
     type: dict
@@ -318,7 +368,13 @@ options:
 notes:
   - Check mode reads the provider and plans, and makes no write call.
   - RFC 2136 updates carry prerequisites (the RRset read before must still be there, or must not
-    exist), so a concurrent change is detected and reported, never overwritten.
+    exist), so a concurrent change is detected and reported, never overwritten. When a zone's changes
+    are split into several UPDATE messages (sent in order on one TCP connection, each after the answer
+    to the one before), each message carries the prerequisites of the RRsets it changes.
+  - RFC 2136 reads - when more than 20 names of one zone are needed, the zone is read with one zone
+    transfer (AXFR) signed with the same TSIG key (grant it, for example BIND's
+    C(allow-transfer { key "name"; };)); if the server refuses the transfer, the names are queried one
+    by one (pipelined on one TCP connection).
 seealso:
   - module: mailauth.core.mail_dns_info
   - module: mailauth.core.dkim_key
@@ -452,10 +508,21 @@ applied_zones:
   elements: str
   sample: [example.test]
 failed_zone:
-  description: The zone whose change failed; it was not changed. Zones in RV(applied_zones) were.
+  description:
+    - The zone whose change failed. Zones in RV(applied_zones) were changed completely; this one was not
+      changed, except the names in RV(failed_zone_applied).
   returned: failure
   type: str
   sample: example.org
+failed_zone_applied:
+  description:
+    - Names of RV(failed_zone) already changed before the failure, when its changes needed several
+      requests (atomicity is per request) and the provider is V(rfc2136) or V(route53); empty otherwise.
+      A re-run completes the work.
+  returned: failure
+  type: list
+  elements: str
+  sample: [example.org, _dmarc.example.org]
 api_calls:
   description: API round trips made, V(read) and V(write) (zero V(write) in check mode).
   returned: always
@@ -568,6 +635,12 @@ def argument_spec() -> dict:
                 endpoint_url=dict(type="str"),
                 profile=dict(type="str"),
                 max_attempts=dict(type="int"),
+                private_zone=dict(type="bool", default=False),
+                wait=dict(type="bool", default=False),
+                wait_timeout=dict(type="int", default=300),
+                validate_certs=dict(type="bool", default=True),
+                connect_timeout=dict(type="int", default=30),
+                read_timeout=dict(type="int", default=60),
             ),
         ),
         powerdns=dict(
@@ -584,6 +657,10 @@ def argument_spec() -> dict:
             options=dict(
                 api_token=dict(type="str", required=True, no_log=True),
                 api_url=dict(type="str"),
+                batch_size=dict(type="int", default=200),
+                retries=dict(type="int", default=3),
+                timeout=dict(type="int", default=30),
+                validate_certs=dict(type="bool", default=True),
             ),
         ),
         zonefile=dict(type="dict", options=dict(path=dict(type="path", required=True))),
@@ -657,11 +734,12 @@ def main() -> None:
                 provider.apply(zone, changes)
             except ProviderError as exc:
                 result["api_calls"] = {"read": provider.calls["read"], "write": provider.calls["write"]}
-                result["changed"] = bool(result["applied_zones"])
+                result["changed"] = bool(result["applied_zones"]) or bool(exc.applied)
                 done = ", ".join(result["applied_zones"]) or "none"
                 module.fail_json(
                     msg="%s (zones already changed in this run: %s; re-run to complete the work)" % (exc, done),
                     failed_zone=zone,
+                    failed_zone_applied=list(exc.applied),
                     **result,
                 )
             result["applied_zones"].append(zone)

@@ -4,7 +4,8 @@
 
 - ``bind``: a primary named on 127.0.0.2 and a secondary on 127.0.0.3 (same port), zones
   example.test, example.net and example.org, dynamic updates with a per-session TSIG key
-  (hmac-sha256), NOTIFY + IXFR to the secondary.
+  (hmac-sha256), NOTIFY + IXFR to the secondary. Zone transfers: signed with the TSIG key, or
+  unsigned from loopback (the secondary); ``set_transfer_allowed`` refuses the signed ones.
 - ``pdns``: pdns_server with the gsqlite3 backend and its HTTP API on 127.0.0.1.
 - ``run_module(name, args, check=False, diff=False)``: runs a module of the collection with
   ansible-playbook against localhost and returns its result dict.
@@ -191,6 +192,8 @@ class BindServers:
         }
         self.rndc_secret = base64.b64encode(os.urandom(32)).decode()
         self.update_allowed = dict.fromkeys(self.zones, True)
+        self.transfer_allowed = dict.fromkeys(self.zones, True)
+        self.update_denied: dict = {}
         self.procs: dict = {}
         self.serials = dict.fromkeys(self.zones, 1000)
 
@@ -210,7 +213,8 @@ class BindServers:
         d = self._dir(role)
         extra = (
             "notify explicit; notify-delay 0; also-notify { %s port %d; }; notify-source %s;\n"
-            "  allow-transfer { 127.0.0.0/8; };\n" % (self.secondary, self.port, self.primary)
+            '  allow-transfer { key "%s"; 127.0.0.0/8; };\n'
+            % (self.secondary, self.port, self.primary, self.tsig["name"])
             if role == "primary"
             else "notify no; transfer-source %s;\n" % self.secondary
         )
@@ -240,7 +244,15 @@ class BindServers:
         for zone in self.zones:
             if role == "primary":
                 grant = 'key "%s"' % self.tsig["name"] if self.update_allowed[zone] else "none"
-                out.append('zone "%s" { type primary; file "%s.db"; allow-update { %s; }; };' % (zone, zone, grant))
+                policy = "allow-update { %s; };" % grant
+                if self.update_allowed[zone] and self.update_denied.get(zone):
+                    rules = ['deny "%s" name %s. ANY;' % (self.tsig["name"], n) for n in self.update_denied[zone]]
+                    rules.append('grant "%s" zonesub ANY;' % self.tsig["name"])
+                    policy = "update-policy { %s };" % " ".join(rules)
+                transfer = ""
+                if not self.transfer_allowed.get(zone, True):  # refuse the key, still serve the secondary
+                    transfer = ' allow-transfer { !key "%s"; 127.0.0.0/8; };' % self.tsig["name"]
+                out.append('zone "%s" { type primary; file "%s.db"; %s%s };' % (zone, zone, policy, transfer))
             else:
                 out.append(
                     'zone "%s" { type secondary; file "%s.db"; primaries { %s port %d; }; };'
@@ -333,6 +345,19 @@ class BindServers:
         (self._dir("primary") / "zones.conf").write_text(self._zones_conf("primary"))
         self.rndc("reconfig")
 
+    def deny_updates(self, zone: str, names: list) -> None:
+        """Refuse UPDATE messages that touch any of ``names`` (an update-policy); [] lifts it."""
+        self.update_denied[zone] = list(names)
+        (self._dir("primary") / "zones.conf").write_text(self._zones_conf("primary"))
+        self.rndc("reconfig")
+
+    def set_transfer_allowed(self, zone: str, allowed: bool) -> None:
+        """Grant or refuse zone transfers of ``zone`` signed with the TSIG key (``rndc reconfig``);
+        unsigned transfers from loopback (the secondary's) stay allowed."""
+        self.transfer_allowed[zone] = allowed
+        (self._dir("primary") / "zones.conf").write_text(self._zones_conf("primary"))
+        self.rndc("reconfig")
+
     def serial(self, zone: str, server: str | None = None) -> int:
         return soa_serial(server or self.primary, self.port, zone)
 
@@ -378,6 +403,10 @@ class BindServers:
         for zone in self.zones:
             if not self.update_allowed[zone]:
                 self.set_update_allowed(zone, True)
+            if not self.transfer_allowed.get(zone, True):
+                self.set_transfer_allowed(zone, True)
+            if self.update_denied.get(zone):
+                self.deny_updates(zone, [])
             current = dns.zone.from_xfr(dns.query.xfr(self.primary, zone, port=self.port, lifetime=10))
             update = dns.update.UpdateMessage(zone, keyring=keyring)
             stale = 0

@@ -245,3 +245,29 @@ def test_server_errors_retried_then_zone_untouched_and_rerun_completes(replay):
     assert second["applied_zones"] == ["example.test"]
     assert server.writes() == 5
     server.assert_all_used()
+
+
+def test_provider_options_pass_through_the_module(replay):
+    """batch_size, retries, timeout and validate_certs are module options the provider reads."""
+    server = replay("equivalent_forms")
+    args = {
+        "provider": "cloudflare",
+        "cloudflare": {
+            "api_token": server.token,
+            "api_url": server.url,
+            "batch_size": 50,
+            "retries": 1,
+            "timeout": 10,
+            "validate_certs": False,
+        },
+        "domains": [domain(server.cassette)],
+        "lint_dns": False,
+    }
+    result = run_module("dns_records", args, check=True)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False
+    assert server.writes() == 0
+    bad = dict(args, cloudflare=dict(args["cloudflare"], batch_size=0))
+    refused = run_module("dns_records", bad)
+    assert refused.get("failed") is True
+    assert "batch_size must be 1 or more" in refused["msg"]

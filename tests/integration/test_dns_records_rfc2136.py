@@ -384,3 +384,223 @@ def test_silent_server_times_out_with_a_clear_error():
             provider.find_zone("example.test")
     finally:
         listener.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# large change sets and the zone-transfer read path
+def many(count: int, public_key: str, zone: str = "example.test", prefix: str = "m") -> list:
+    """``count`` mail domains below ``zone`` (given explicitly), each with SPF, a DKIM key and DMARC."""
+    return [
+        {
+            "name": "%s%03d.%s" % (prefix, i, zone),
+            "zone": zone,
+            "ttl": 300,
+            "spf": {"mechanisms": ["mx"], "all": "-all"},
+            "dkim": [{"selector": "mx1", "key_type": "rsa", "public_key": public_key}],
+            "dmarc": {"p": "reject"},
+        }
+        for i in range(count)
+    ]
+
+
+def expected_records(entries: list, public_key: str) -> dict:
+    out = {}
+    for entry in entries:
+        out[entry["name"]] = ["v=spf1 mx -all"]
+        out["mx1._domainkey." + entry["name"]] = ["v=DKIM1; k=rsa; p=" + public_key]
+        out["_dmarc." + entry["name"]] = ["v=DMARC1; p=reject"]
+    return out
+
+
+def test_change_set_larger_than_one_dns_message(bind_clean, rsa4096):
+    """420 domains with 4096-bit keys (~430 KB of UPDATE) into one zone: several UPDATE messages,
+    every record served by both servers, then nothing left to do."""
+    bind = bind_clean
+    entries = many(420, rsa4096)
+    args = module_args(bind, entries)
+    args["lint_dns"] = False
+    updates = bind.update_count()
+
+    check = run_module("dns_records", args, check=True)
+    assert not check.get("failed"), check.get("msg")
+    assert len(check["plan"]) == 3 * 420 and check["api_calls"] == {"read": 1, "write": 0}
+    assert bind.update_count() == updates
+
+    applied = run_module("dns_records", args)
+    assert not applied.get("failed"), applied.get("msg")
+    assert applied["changed"] is True and applied["applied_zones"] == ["example.test"]
+    # one zone transfer to read; the writes are the UPDATE messages the server received
+    assert applied["api_calls"]["read"] == 1
+    writes = applied["api_calls"]["write"]
+    assert writes >= 6  # 420 x ~1 KB does not fit in fewer 64 KiB messages
+    assert writes <= 9
+    assert bind.update_count() == updates + writes
+
+    bind.wait_synced("example.test", timeout=60)
+    expected = expected_records(entries, rsa4096)
+    for server in bind.servers:
+        for name, values in expected.items():
+            assert bind.txt(name, server) == values, (server, name)
+        strings = bind.txt_strings("mx1._domainkey.m419.example.test", server)[0]
+        assert len(strings) == 3 and all(len(s) <= 255 for s in strings)
+
+    serial = bind.serial("example.test")
+    again = run_module("dns_records", args)
+    assert not again.get("failed"), again.get("msg")
+    assert again["changed"] is False and again["plan"] == []
+    assert again["api_calls"] == {"read": 1, "write": 0}
+    assert bind.serial("example.test") == serial
+
+
+def test_later_update_message_fails_then_rerun_completes(bind_clean, rsa4096):
+    """A concurrent change to a name of the last UPDATE message: the messages before it stay
+    applied, the error says so, the concurrent value is kept, and a re-run completes the work."""
+    bind = bind_clean
+    entries = many(200, rsa4096)
+    provider = get_provider("rfc2136", bind.provider_options())
+    plan = _plan.build_plan(provider, _records.desired_items(entries))
+    changes = plan.changes["example.test"]
+    chunks = provider.split_changes("example.test", changes)
+    assert len(chunks) >= 3
+    apexes = {entry["name"] for entry in entries}
+    victim = next(c.name for c in chunks[-1] if c.name in apexes)  # other TXT values there are kept
+    bind.nsupdate('add %s. 300 "added-concurrently"' % victim)
+    with pytest.raises(ProviderError) as raised:
+        provider.apply("example.test", changes)
+    message = str(raised.value)
+    assert "UPDATE message %d of %d" % (len(chunks), len(chunks)) in message
+    assert "concurrent change detected" in message
+    assert "messages 1-%d were applied" % (len(chunks) - 1) in message
+    assert "re-run to complete the work" in message
+    done = [c.name for chunk in chunks[:-1] for c in chunk]
+    assert raised.value.applied == done
+    assert provider.calls["write"] == len(chunks)
+    # the earlier messages are served, the last one changed nothing
+    assert bind.txt(done[0]) != [] and bind.txt(done[-1]) != []
+    assert bind.txt(victim) == ["added-concurrently"]
+    for change in chunks[-1]:
+        if change.name != victim:
+            assert bind.txt(change.name) == []
+
+    args = module_args(bind, entries)
+    args["lint_dns"] = False
+    rerun = run_module("dns_records", args)
+    assert not rerun.get("failed"), rerun.get("msg")
+    assert len(rerun["plan"]) == len(chunks[-1])
+    expected = expected_records(entries, rsa4096)
+    for name, values in expected.items():
+        if name == victim:
+            assert bind.txt(name) == sorted(["added-concurrently", *values])
+        else:
+            assert bind.txt(name) == values, name
+    assert run_module("dns_records", args)["changed"] is False
+
+
+def test_refused_later_update_message_through_the_module(bind_clean, rsa4096):
+    """The server refuses the UPDATE that touches the last domain: the module fails, names what it
+    changed already (failed_zone_applied), and a re-run completes the work once the fault is gone."""
+    bind = bind_clean
+    entries = many(150, rsa4096)
+    victim = "_dmarc." + entries[-1]["name"]
+    args = module_args(bind, entries)
+    args["lint_dns"] = False
+    bind.deny_updates("example.test", [victim])
+    try:
+        failed = run_module("dns_records", args)
+    finally:
+        bind.deny_updates("example.test", [])
+    assert failed.get("failed") is True
+    assert failed["failed_zone"] == "example.test"
+    assert failed["changed"] is True
+    assert failed["applied_zones"] == []
+    assert "refused the update" in failed["msg"] and "were applied" in failed["msg"]
+    assert "re-run to complete the work" in failed["msg"]
+    done = failed["failed_zone_applied"]
+    assert done and victim not in done
+    assert failed["api_calls"]["write"] >= 2
+    expected = expected_records(entries, rsa4096)
+    for name in done:
+        assert bind.txt(name) == expected[name]
+    assert bind.txt(victim) == []
+
+    rerun = run_module("dns_records", args)
+    assert not rerun.get("failed"), rerun.get("msg")
+    assert {p["name"] for p in rerun["plan"]} == set(expected) - set(done)
+    for name, values in expected.items():
+        assert bind.txt(name) == values, name
+    assert run_module("dns_records", args)["changed"] is False
+
+
+def seed_zone(bind, count: int) -> dict:
+    """Publish some TXT values behind the module's back (foreign, split, multi-valued)."""
+    lines = []
+    for i in range(count):
+        lines.append('add r%03d.example.test. 300 "%s"' % (i, FOREIGN))
+        if i % 3 == 0:
+            lines.append('add r%03d.example.test. 300 "v=spf1 " "mx -all"' % i)
+    bind.nsupdate(*lines)
+    expected = {}
+    for i in range(count):
+        values = [FOREIGN] + (["v=spf1 mx -all"] if i % 3 == 0 else [])
+        expected["r%03d.example.test" % i] = sorted(values)
+    return expected
+
+
+def test_many_names_are_read_by_one_zone_transfer(bind_clean):
+    bind = bind_clean
+    expected = seed_zone(bind, 60)
+    names = [*expected, "absent-1.example.test", "absent-2.example.test"]
+    provider = get_provider("rfc2136", bind.provider_options())
+    found = provider.get_rrsets("example.test", names)
+    assert provider.calls["read"] == 1 and provider.calls["transfers"] == 1
+    assert provider.calls["transfers_refused"] == 0
+    assert sorted(found) == sorted(expected)
+    for name, values in expected.items():
+        assert sorted(found[name].values) == values
+        assert found[name].ttl == 300
+        assert sorted(found[name].values) == bind.txt(name)  # what dnspython reads from the server
+    # a few names are still queried one by one (pipelined), no zone transfer
+    few = get_provider("rfc2136", bind.provider_options())
+    small = few.get_rrsets("example.test", names[:5])
+    assert few.calls["transfers"] == 0 and few.calls["queries"] == 5 and few.calls["read"] == 1
+    assert {n: sorted(r.values) for n, r in small.items()} == {n: expected[n] for n in names[:5]}
+
+
+def test_refused_zone_transfer_falls_back_to_queries(bind_clean, rsa4096):
+    bind = bind_clean
+    expected = seed_zone(bind, 30)
+    bind.set_transfer_allowed("example.test", False)
+    try:
+        # the server really refuses a transfer signed with the key
+        import dns.query
+        import dns.tsigkeyring
+        import dns.xfr
+        import dns.zone
+
+        keyring = dns.tsigkeyring.from_text({bind.tsig["name"]: (bind.tsig["algorithm"], bind.tsig["secret"])})
+        with pytest.raises(dns.xfr.TransferError):
+            dns.zone.from_xfr(dns.query.xfr(bind.primary, "example.test", port=bind.port, keyring=keyring, lifetime=10))
+
+        provider = get_provider("rfc2136", bind.provider_options())
+        found = provider.get_rrsets("example.test", list(expected))
+        assert provider.calls["transfers"] == 1 and provider.calls["transfers_refused"] == 1
+        assert provider.calls["queries"] == 1 + 30  # the refused transfer, then one query per name
+        assert provider.calls["read"] == 2
+        assert {n: sorted(r.values) for n, r in found.items()} == expected
+        # a second read of the zone does not ask for the transfer again
+        provider.get_rrsets("example.test", list(expected))
+        assert provider.calls["transfers"] == 1
+
+        # the module publishes through the fallback, and a re-run changes nothing
+        entries = many(25, rsa4096)
+        args = module_args(bind, entries)
+        args["lint_dns"] = False
+        result = run_module("dns_records", args)
+        assert not result.get("failed"), result.get("msg")
+        assert result["api_calls"] == {"read": 2, "write": 1}
+        for name, values in expected_records(entries, rsa4096).items():
+            assert bind.txt(name) == values
+        again = run_module("dns_records", args)
+        assert again["changed"] is False and again["api_calls"]["write"] == 0
+    finally:
+        bind.set_transfer_allowed("example.test", True)

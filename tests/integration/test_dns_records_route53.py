@@ -301,3 +301,35 @@ def test_unknown_zone_is_a_clear_error_and_nothing_changes(lab, dkim_4096):
     assert "nothing was changed" in result["msg"]
     assert lab.proxy.count(CHANGE) == 0
     assert {zone: lab.snapshot(zone) for zone in lab.zone_ids} == before
+
+
+def test_zone_split_at_the_request_limit_later_batch_fails_then_rerun(lab, dkim_4096):
+    """60 domains with 4096-bit keys (~50,000 characters of Value) need two ChangeBatches; the
+    second one fails: the names of the first are reported, and a re-run completes the work. The
+    provider options wait, timeouts, validate_certs and private_zone pass through the module."""
+    domains = [mail_domain("d%02d.example.test" % i, dkim_4096, zone="example.test") for i in range(60)]
+    options = dict(max_attempts=1, wait=True, wait_timeout=30, connect_timeout=5, read_timeout=30, validate_certs=False)
+    options["private_zone"] = False
+    lab.proxy.inject(CHANGE, "InternalFailure", times=100, status=500, skip=1)
+    failed = lab.publish(domains, **options)
+    assert failed.get("failed") is True
+    assert failed["failed_zone"] == "example.test"
+    assert failed["changed"] is True
+    assert lab.proxy.count(CHANGE, "forwarded") == 1
+    assert lab.proxy.count("GetChange") >= 1  # wait=true: the first batch was waited for
+    done = failed["failed_zone_applied"]
+    assert 0 < len(done) < 3 * 60
+    served = lab.route53_info("example.test")
+    assert set(served) == set(done)
+
+    lab.proxy.clear()
+    rerun = lab.publish(domains, **options)
+    assert not rerun.get("failed"), rerun.get("msg")
+    assert {e["name"] for e in rerun["plan"]} == {n for d in domains for n in names_of(d)} - set(done)
+    assert lab.proxy.count(CHANGE) == 1
+    assert set(lab.route53_info("example.test")) == {n for d in domains for n in names_of(d)}
+    assert lab.publish(domains, **options)["changed"] is False
+
+
+def names_of(entry: dict) -> list[str]:
+    return [entry["name"], "mx1._domainkey." + entry["name"], "_dmarc." + entry["name"]]
