@@ -2,6 +2,7 @@
 # `make bench`: run every benchmark in bench/ (bench/*.py with the venv's Python, bench/*.sh with
 # bash), one after the other, and print their figures.
 # A benchmark prints figures; it never asserts timings. Non-zero if any benchmark failed to run.
+# `bench/run.sh NAME` runs only bench/NAME.py or bench/NAME.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -9,11 +10,14 @@ cd "$top" || exit 1
 export PYTHONPATH="$top/.cache/collections${PYTHONPATH:+:$PYTHONPATH}"
 python=${PYTHON:-python3}
 [ -x "$top/.venv/bin/python" ] && python="$top/.venv/bin/python"
+only=${1:-}
 rc=0
 ran=0
 for script in "$here"/*.py "$here"/*.sh; do
   [ -e "$script" ] || continue
   [ "$(basename "$script")" = "run.sh" ] && continue
+  name=$(basename "$script"); name=${name%.*}
+  [ -n "$only" ] && [ "$name" != "$only" ] && continue
   echo "=== bench: $(basename "$script")"
   case "$script" in
     *.py) "$python" "$script" ;;

@@ -1,0 +1,294 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark: messages per second through Postfix with and without DKIM signing; prints a Markdown table.
+
+One container (``mailauth/debian12:latest``, ``community.docker.docker`` connection) configured by
+``bench/scale/mail_path.yml``: the roles ``mailauth.core.opendkim`` and ``mailauth.core.postfix``
+as in playbooks/site.yml, three signing domains (RSA-2048, ed25519, RSA-2048 + ed25519) and a
+``transport_maps`` entry that relays ``sink.test`` to ``smtp-sink`` on 127.0.0.1 in the same
+container. Inside the container, ``smtp-source`` sends --messages messages over --sessions
+parallel SMTP sessions to Postfix on 127.0.0.1:25, and the run ends when Postfix's queue is
+empty; the sink's count of relayed messages (Postfix's log, ``status=sent``) must equal
+--messages. A run's rate is messages / (time from the first connection to the empty queue),
+i.e. accepted, signed, queued and relayed; the injection rate (until smtp-source is done) is
+shown too. Deferred mail fails the run.
+
+Configurations, each converged by the roles (the milter list is the only difference):
+- no milter;
+- RSA-2048: OpenDKIM only (what the role gives Postfix when no ed25519 key exists);
+- ed25519: OpenDKIM then dkimpy-milter (the role's chain), sender in the ed25519-only domain;
+- RSA-2048 + ed25519: the same chain, sender in the dual-signing domain.
+
+Before the runs each configuration sends one message to a dumping smtp-sink and the
+DKIM-Signature algorithms it carries are shown. A warm-up batch precedes the measured runs.
+Figures are printed, never asserted. The container is removed at the end, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COLLECTIONS = ROOT / ".cache" / "collections"
+VENV_BIN = ROOT / ".venv" / "bin"
+PLAYBOOK = Path(__file__).resolve().parent / "scale" / "mail_path.yml"
+IMAGE = os.environ.get("MAILAUTH_BENCH_IMAGE", "mailauth/debian12:latest")
+CONTAINER = "mailauth-bench-mail"
+HOSTNAME = "bench-mail.example.test"
+SINK_PORT = 2525
+
+DOMAINS = [
+    {"name": "rsa.bench.test", "dkim": {"key_type": "rsa", "key_size": 2048}},
+    {"name": "ed.bench.test", "dkim": {"key_type": "ed25519"}},
+    {"name": "dual.bench.test", "dkim": [{"key_type": "rsa", "key_size": 2048}, {"key_type": "ed25519"}]},
+]
+
+# (label, number of milters kept, sender domain)
+CONFIGS = [
+    ("no milter", 0, "rsa.bench.test"),
+    ("RSA-2048 (OpenDKIM)", 1, "rsa.bench.test"),
+    ("ed25519 (OpenDKIM + dkimpy-milter)", 2, "ed.bench.test"),
+    ("RSA-2048 + ed25519 (dual)", 2, "dual.bench.test"),
+]
+
+# Shell helpers for the container: start smtp-sink, and wait until Postfix's queue is empty
+# (every message relayed); mail that Postfix defers fails the run at once.
+COMMON = r"""
+set -eu
+q=/var/spool/postfix
+start_sink() {
+  [ -s /tmp/bench-sink.pid ] && kill "$(cat /tmp/bench-sink.pid)" 2>/dev/null || true
+  timeout 900 smtp-sink -u postfix -h sink.test "$@" 127.0.0.1:"$port" 256 &
+  sink=$!
+  echo "$sink" > /tmp/bench-sink.pid
+  trap 'kill "$sink" 2>/dev/null || true' EXIT
+  i=0
+  until (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || { echo "smtp-sink does not listen" >&2; exit 1; }; sleep 0.05
+  done
+}
+drain() {
+  i=0
+  while [ -n "$(find $q/incoming $q/active $q/deferred $q/hold $q/maildrop -type f -print -quit)" ]; do
+    if [ -n "$(find $q/deferred $q/hold -type f -print -quit)" ]; then
+      postqueue -p | tail -5 >&2; kill "$sink"; exit 1
+    fi
+    i=$((i + 1)); [ $i -lt 30000 ] || { echo "queue does not drain" >&2; kill "$sink"; exit 1; }
+    sleep 0.02
+  done
+}
+sent() { grep -c "relay=127.0.0.1\[127.0.0.1\]:$port.*status=sent" /var/log/mail.log || true; }
+"""
+
+# One measured run: prints start, end of injection, end of relaying, and messages relayed.
+RUN_SCRIPT = (
+    COMMON
+    + r"""
+n=$1 sessions=$2 size=$3 from=$4 port=$5
+start_sink
+before=$(sent)
+t0=$(date +%s.%N)
+smtp-source -s "$sessions" -m "$n" -l "$size" -f "bench@$from" -t "bench@sink.test" 127.0.0.1:25
+t1=$(date +%s.%N)
+drain
+t2=$(date +%s.%N)
+kill "$sink"
+i=0
+while [ $(($(sent) - before)) -lt "$n" ] && [ $i -lt 50 ]; do i=$((i + 1)); sleep 0.05; done
+echo "$t0 $t1 $t2 $(($(sent) - before))"
+"""
+)
+
+# One message to a dumping sink; prints it (the DKIM-Signature headers are read from it).
+SAMPLE_SCRIPT = (
+    COMMON
+    + r"""
+from=$1 port=$2
+rm -rf /tmp/bench-dump && mkdir -p /tmp/bench-dump && chown postfix /tmp/bench-dump
+start_sink -d /tmp/bench-dump/m.
+smtp-source -m 1 -f "bench@$from" -t "bench@sink.test" 127.0.0.1:25
+drain
+kill "$sink"
+sleep 0.2
+cat /tmp/bench-dump/m.*
+"""
+)
+
+
+class RunFailed(Exception):
+    """A step of the benchmark did not complete."""
+
+
+def docker(*args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, check=False, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise RunFailed("docker %s: %s%s" % (" ".join(args[:3]), proc.stderr[-1500:], proc.stdout[-1500:]))
+    return proc
+
+
+def in_container(script: str, *args: str, timeout: int = 900) -> str:
+    return docker("exec", CONTAINER, "bash", "-c", script, "bench", *args, timeout=timeout).stdout
+
+
+def converge(milters: int, workdir: Path) -> float:
+    inventory = {
+        "bench": {
+            "hosts": {
+                CONTAINER: {
+                    "ansible_connection": "community.docker.docker",
+                    "ansible_host": CONTAINER,
+                    "ansible_python_interpreter": "/usr/bin/python3",
+                }
+            },
+            "vars": {
+                "mailauth_domains": [dict(d, mail_hosts=[CONTAINER]) for d in DOMAINS],
+                "bench_milters": milters,
+                "bench_sink_port": SINK_PORT,
+            },
+        }
+    }
+    inv = workdir / "inventory.json"
+    inv.write_text(json.dumps(inventory))
+    env = dict(os.environ)
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "ANSIBLE_PIPELINING": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
+            "PATH": "%s:%s" % (VENV_BIN, env.get("PATH", "")),
+        }
+    )
+    start = time.monotonic()
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(inv), str(PLAYBOOK)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RunFailed("converge failed:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-1500:]))
+    return time.monotonic() - start
+
+
+def queue_empty() -> None:
+    """Wait (bounded) until Postfix's queue is empty; fail on deferred mail."""
+    for _attempt in range(200):
+        out = in_container("postqueue -j | wc -l", timeout=30).strip()
+        if out == "0":
+            return
+        time.sleep(0.1)
+    tail = in_container("postqueue -p | tail -20; tail -20 /var/log/mail.log")
+    raise RunFailed("Postfix's queue did not drain:\n%s" % tail)
+
+
+def sample_algorithms(sender_domain: str) -> list[str]:
+    message = in_container(SAMPLE_SCRIPT, sender_domain, str(SINK_PORT), timeout=120)
+    return re.findall(r"^DKIM-Signature:.*?\ba=([a-z0-9-]+);", message, re.M | re.S)
+
+
+def one_run(n: int, sessions: int, size: int, sender_domain: str) -> dict:
+    queue_empty()
+    out = in_container(RUN_SCRIPT, str(n), str(sessions), str(size), sender_domain, str(SINK_PORT), timeout=700)
+    t0, t1, t2, relayed = out.split()[-4:]
+    t0, t1, t2 = float(t0), float(t1), float(t2)
+    if int(relayed) != n:
+        raise RunFailed("%s of %d messages reached smtp-sink" % (relayed, n))
+    return {"rate": n / (t2 - t0), "inject": n / (t1 - t0), "seconds": t2 - t0}
+
+
+def _on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=2000, help="messages per run (default 2000)")
+    parser.add_argument("--sessions", type=int, default=16, help="parallel SMTP sessions (default 16)")
+    parser.add_argument("--size", type=int, default=2000, help="body bytes per message (default 2000)")
+    parser.add_argument("--repeat", type=int, default=3, help="measured runs per configuration (default 3)")
+    parser.add_argument("--warmup", type=int, default=200, help="messages sent before the measured runs")
+    args = parser.parse_args()
+    if docker("image", "inspect", IMAGE, check=False).returncode != 0:
+        print("bench: image %s is missing (make images)" % IMAGE, file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _on_signal)
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="mailauth-bench-") as tmp:
+            workdir = Path(tmp)
+            (workdir / "tmp").mkdir()
+            docker("rm", "-f", CONTAINER, check=False)
+            docker("run", "-d", "--name", CONTAINER, "--hostname", HOSTNAME, IMAGE, "/bin/sleep", "infinity")
+            for label, milters, sender in CONFIGS:
+                seconds = converge(milters, workdir)
+                chain = in_container("postconf -h smtpd_milters").strip() or "(none)"
+                algorithms = sample_algorithms(sender)
+                print("bench: %s: converged in %.1f s, smtpd_milters = %s" % (label, seconds, chain), file=sys.stderr)
+                if args.warmup:
+                    one_run(args.warmup, args.sessions, args.size, sender)
+                runs = []
+                for _run in range(args.repeat):
+                    runs.append(one_run(args.messages, args.sessions, args.size, sender))
+                    print("bench: %s: %.1f msgs/s" % (label, runs[-1]["rate"]), file=sys.stderr, flush=True)
+                rows.append({"label": label, "chain": chain, "algorithms": algorithms, "runs": runs})
+    except RunFailed as exc:
+        print("bench: %s" % exc, file=sys.stderr)
+        return 1
+    finally:
+        if not os.environ.get("MAILAUTH_BENCH_KEEP"):
+            docker("rm", "-f", CONTAINER, check=False)
+    print_table(rows, args)
+    return 0
+
+
+def print_table(rows: list[dict], args) -> None:
+    print("## Mail path benchmark (%s, %s)" % (time.strftime("%Y-%m-%d"), IMAGE))
+    print()
+    print(
+        "smtp-source -> Postfix 127.0.0.1:25 -> smtp-sink 127.0.0.1:%d, one container, %d messages of %d body bytes"
+        % (SINK_PORT, args.messages, args.size)
+    )
+    print(
+        "per run over %d sessions, %d runs per configuration (median shown), after %d warm-up messages."
+        % (args.sessions, args.repeat, args.warmup)
+    )
+    print("msgs/s: until the sink has received the last message; injected: until smtp-source is done.")
+    print()
+    print(
+        "| configuration | smtpd_milters | signatures on a sample | runs (msgs/s) | median msgs/s "
+        "| median injected msgs/s | % of no milter |"
+    )
+    print("| --- | --- | --- | --- | ---: | ---: | ---: |")
+    base = statistics.median(r["rate"] for r in rows[0]["runs"]) if rows else 0
+    for r in rows:
+        median = statistics.median(x["rate"] for x in r["runs"])
+        print(
+            "| %s | %s | %s | %s | %.1f | %.1f | %.0f%% |"
+            % (
+                r["label"],
+                r["chain"],
+                ", ".join(r["algorithms"]) or "none",
+                ", ".join("%.1f" % x["rate"] for x in r["runs"]),
+                median,
+                statistics.median(x["inject"] for x in r["runs"]),
+                100.0 * median / base if base else 0,
+            )
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
