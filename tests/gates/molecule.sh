@@ -4,6 +4,9 @@
 set -uo pipefail
 mkdir -p tests/output
 scenarios=${MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)}
+# Containers left by an earlier run from another checkout (Molecule keeps its state per
+# checkout, so it would not know them) would clash by name: remove Molecule's leftovers.
+docker ps -aq --filter label=owner=molecule | xargs -r docker rm -f >/dev/null
 rc=0
 for s in $scenarios; do
   distros=debian12
