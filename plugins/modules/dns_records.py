@@ -538,19 +538,9 @@ from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     ProviderError,
     get_provider,
 )
+from ansible_collections.mailauth.core.plugins.module_utils._rfc2136 import TSIG_ALGORITHMS
 
 PROVIDERS = ("rfc2136", "route53", "powerdns", "cloudflare", "zonefile")
-TSIG_ALGORITHMS = [
-    "hmac-md5",
-    "hmac-sha1",
-    "hmac-sha224",
-    "hmac-sha256",
-    "hmac-sha256-128",
-    "hmac-sha384",
-    "hmac-sha384-192",
-    "hmac-sha512",
-    "hmac-sha512-256",
-]
 
 
 def _list(**kwargs):
@@ -621,7 +611,7 @@ def argument_spec() -> dict:
                 port=dict(type="int", default=53),
                 key_name=dict(type="str", no_log=False),
                 key_secret=dict(type="str", no_log=True),
-                key_algorithm=dict(type="str", default="hmac-sha256", choices=TSIG_ALGORITHMS, no_log=False),
+                key_algorithm=dict(type="str", default="hmac-sha256", choices=list(TSIG_ALGORITHMS), no_log=False),
                 timeout=dict(type="int", default=10),
             ),
         ),
