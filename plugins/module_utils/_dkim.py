@@ -21,16 +21,24 @@ from __future__ import annotations
 import base64
 import contextlib
 import errno
-import grp
 import hashlib
+import json
 import os
-import pwd
 import re
 import stat
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ansible_collections.mailauth.core.plugins.module_utils._files import (
+    FilesError,
+    display_attrs,
+    ensure_dir,
+    file_attrs,
+    lookup_ids,
+    set_attrs,
+    write_atomic,
+)
 
 try:
     from cryptography.hazmat.primitives import serialization
@@ -84,7 +92,7 @@ _PROTECTED_DIRS = frozenset(
 _LDH_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
-class DkimError(Exception):
+class DkimError(FilesError):
     """Invalid input or a state the requested policy forbids; nothing was changed."""
 
 
@@ -180,24 +188,10 @@ def validate_key_dir(value: Any) -> str:
 
 def resolve_owner(owner: Any, group: Any) -> Tuple[int, int]:
     """Return (uid, gid) for user and group names or numeric ids, or raise DkimError."""
-
-    def _lookup(value: Any, kind: str) -> int:
-        text = str(value).strip() if value is not None else ""
-        if not text:
-            raise DkimError("%s must be a user/group name or id" % kind)
-        if text.isdigit():
-            return int(text)
-        try:
-            if kind == "owner":
-                return pwd.getpwnam(text).pw_uid
-            return grp.getgrnam(text).gr_gid
-        except KeyError:
-            what = "user" if kind == "owner" else "group"
-            raise DkimError(
-                "%s %r does not exist on this host (install opendkim first, or set %s)" % (what, text, kind)
-            ) from None
-
-    return _lookup(owner, "owner"), _lookup(group, "group")
+    try:
+        return lookup_ids(owner, group, " (install opendkim first, or set owner and group)")
+    except FilesError as err:
+        raise DkimError(str(err)) from None
 
 
 def _resolve_type_size(key_type: Optional[str], size: Any, where: str) -> Tuple[str, int]:
@@ -352,8 +346,9 @@ def fingerprint(key: Any) -> str:
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
-def _generate_pem(job: Tuple[str, int]) -> bytes:
-    return serialize_private_key(generate_private_key(job[0], job[1]))
+def _generate(job: Tuple[str, int]) -> Tuple[bytes, Any]:
+    key = generate_private_key(job[0], job[1])
+    return serialize_private_key(key), key.public_key()
 
 
 def available_cpus() -> int:
@@ -364,8 +359,8 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def generate_many(jobs: Sequence[Tuple[str, int]], workers: Optional[int] = None) -> List[bytes]:
-    """Generate PEM private keys for (type, size) jobs, in order, on all CPUs.
+def generate_many(jobs: Sequence[Tuple[str, int]], workers: Optional[int] = None) -> List[Tuple[bytes, Any]]:
+    """Generate (PEM private key, public key) for (type, size) jobs, in order, on all CPUs.
 
     Threads are enough: cryptography releases the GIL while OpenSSL searches for primes, so
     RSA generation scales with cores without forking the module process (see the report in
@@ -375,9 +370,9 @@ def generate_many(jobs: Sequence[Tuple[str, int]], workers: Optional[int] = None
         workers = available_cpus()
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
-        return [_generate_pem(job) for job in jobs]
+        return [_generate(job) for job in jobs]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_generate_pem, jobs))
+        return list(pool.map(_generate, jobs))
 
 
 # --------------------------------------------------------------------------- files
@@ -386,101 +381,6 @@ def generate_many(jobs: Sequence[Tuple[str, int]], workers: Optional[int] = None
 def key_path(key_dir: str, spec: KeySpec) -> str:
     """``<key_dir>/<domain>/<selector>.private``."""
     return os.path.join(key_dir, spec.domain, spec.selector + KEY_SUFFIX)
-
-
-def write_atomic(path: str, data: bytes, mode: int, uid: int, gid: int) -> None:
-    """Write data to path through a 0600 temp file in the same directory and os.replace.
-
-    On any failure the temp file is removed and path keeps its previous content.
-    """
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=directory)  # mkstemp creates it 0600
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fchown(fd, uid, gid)
-            os.fchmod(fd, mode)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: str) -> None:
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
-def _attrs(st: os.stat_result) -> Dict[str, Any]:
-    return {"mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid}
-
-
-def _display(attrs: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """Attributes for the diff, with user and group names instead of ids when they exist."""
-    if attrs is None:
-        return None
-    out = dict(attrs)
-    if "uid" in out:
-        uid = out.pop("uid")
-        try:
-            out["owner"] = pwd.getpwuid(uid).pw_name
-        except KeyError:
-            out["owner"] = uid
-    if "gid" in out:
-        gid = out.pop("gid")
-        try:
-            out["group"] = grp.getgrgid(gid).gr_name
-        except KeyError:
-            out["group"] = gid
-    return out
-
-
-def ensure_dir(path: str, mode: int, uid: int, gid: int, check_mode: bool) -> Optional[Tuple[Any, Any]]:
-    """Make path a directory with mode/owner; return (before, after) attrs if anything changes."""
-    want = {"mode": "%04o" % mode, "uid": uid, "gid": gid}
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        if not check_mode:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            os.mkdir(path, mode)
-            os.chown(path, uid, gid)
-            os.chmod(path, mode)
-        return None, want
-    if not stat.S_ISDIR(st.st_mode):
-        raise DkimError("%s exists and is not a directory (symlinks are refused)" % path)
-    have = _attrs(st)
-    if have == want:
-        return None
-    if not check_mode:
-        set_attrs(path, mode, uid, gid)
-    return have, want
-
-
-def set_attrs(path: str, mode: int, uid: int, gid: int) -> None:
-    """chown/chmod path through a descriptor opened without following a symlink."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        os.fchown(fd, uid, gid)
-        os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------- policy
@@ -513,6 +413,7 @@ class _Plan:
     old_key: Any = field(default=None, repr=False)
     old_stat: Optional[os.stat_result] = None
     new_pem: Optional[bytes] = field(default=None, repr=False)
+    new_public: Any = None
 
 
 def _summary(key: Any, st: Optional[os.stat_result]) -> Dict[str, Any]:
@@ -521,12 +422,15 @@ def _summary(key: Any, st: Optional[os.stat_result]) -> Dict[str, Any]:
         key_type, size = key_info(key)
         out.update(type=key_type, size=size, fingerprint=fingerprint(key))
     if st is not None:
-        out.update(_attrs(st))
+        out.update(file_attrs(st))
     return out
 
 
-def _inspect(path: str) -> Tuple[str, Any, Optional[os.stat_result]]:
-    """Return (state, key, stat) for an existing key file; state is missing, invalid or present."""
+def _inspect(path: str, cache: Optional["PublicCache"] = None) -> Tuple[str, Any, Optional[os.stat_result]]:
+    """Return (state, key, stat) for an existing key file; state is missing, invalid or present.
+
+    With a cache, the key returned for a file the cache knows is its public key (see PublicCache).
+    """
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -544,10 +448,96 @@ def _inspect(path: str) -> Tuple[str, Any, Optional[os.stat_result]]:
         raise
     if len(data) > MAX_KEY_FILE_BYTES:
         return "invalid", None, st
+    known = cache.get(path, data) if cache is not None else None
+    if known is not None:
+        return "present", known, st
     try:
-        return "present", load_private_key(data), st
+        key = load_private_key(data)
     except DkimError:
         return "invalid", None, st
+    if cache is not None:
+        cache.put(path, data, key.public_key())
+    return "present", key, st
+
+
+class PublicCache:
+    """The public half of each key file, keyed by the SHA-256 of the file's bytes.
+
+    Reading a private key costs ~30 ms per RSA-2048 key with cryptography < 39 (Debian 12), which
+    cannot skip OpenSSL's consistency check: a re-run with 1,000 keys would spend 30 s there. The
+    module only needs the public half of an existing key, so it keeps it in
+    ``<key_dir>/.public-keys.json`` (mode 0600, written atomically, never key material). An entry
+    is used only while the file's bytes hash to the recorded digest, so a key replaced by anyone
+    is read again. An unreadable or foreign cache is ignored and rewritten.
+    """
+
+    NAME = ".public-keys.json"
+    VERSION = 1
+
+    def __init__(self, key_dir: str, entries: Dict[str, Dict[str, str]]) -> None:
+        self.key_dir = key_dir
+        self.entries = entries
+        self.seen: Dict[str, Dict[str, str]] = {}
+        self.dirty = False
+
+    @classmethod
+    def load(cls, key_dir: str) -> "PublicCache":
+        entries: Dict[str, Dict[str, str]] = {}
+        path = os.path.join(key_dir, cls.NAME)
+        try:
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077:
+                with open(path, "rb") as handle:
+                    data = json.loads(handle.read(64 * 1024 * 1024).decode("utf-8"))
+                if data.get("version") == cls.VERSION and isinstance(data.get("keys"), dict):
+                    entries = data["keys"]
+        except (OSError, ValueError, AttributeError):
+            entries = {}
+        return cls(key_dir, entries)
+
+    def _name(self, path: str) -> str:
+        return os.path.relpath(path, self.key_dir)
+
+    def get(self, path: str, data: bytes) -> Any:
+        """The public key recorded for path if data is what was recorded, else None."""
+        entry = self.entries.get(self._name(path))
+        if not isinstance(entry, dict) or entry.get("sha256") != hashlib.sha256(data).hexdigest():
+            return None
+        try:
+            raw = base64.b64decode(entry["public"], validate=True)
+            if entry.get("type") == "ed25519":
+                public = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+            else:
+                public = serialization.load_der_public_key(raw)
+                if not isinstance(public, rsa.RSAPublicKey):
+                    return None
+        except (KeyError, TypeError, ValueError):
+            return None
+        self.seen[self._name(path)] = entry
+        return public
+
+    def put(self, path: str, data: bytes, public: Any) -> None:
+        """Record the public half of the key whose file holds data."""
+        entry = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "type": key_info(public)[0],
+            "public": base64.b64encode(public_key_bytes(public)).decode("ascii"),
+        }
+        name = self._name(path)
+        if self.entries.get(name) != entry:
+            self.dirty = True
+        self.seen[name] = entry
+
+    def save(self) -> None:
+        """Write the entries seen in this run (other keys of the directory are kept)."""
+        merged = dict(self.entries)
+        merged.update(self.seen)
+        kept = {name: entry for name, entry in merged.items() if os.path.isfile(os.path.join(self.key_dir, name))}
+        if (not self.dirty and len(kept) == len(self.entries)) or not os.path.isdir(self.key_dir):
+            return
+        merged = kept
+        data = json.dumps({"version": self.VERSION, "keys": merged}, sort_keys=True, indent=0).encode("utf-8")
+        write_atomic(os.path.join(self.key_dir, self.NAME), data, 0o600, os.geteuid(), os.getegid())
 
 
 def ensure_keys(
@@ -560,7 +550,7 @@ def ensure_keys(
     state: str = "present",
     check_mode: bool = False,
     workers: Optional[int] = None,
-    generator: Optional[Callable[[Sequence[Tuple[str, int]]], List[bytes]]] = None,
+    generator: Optional[Callable[[Sequence[Tuple[str, int]]], List[Tuple[bytes, Any]]]] = None,
 ) -> Tuple[bool, List[Dict[str, Any]], Dict[str, Any]]:
     """Bring the key files to the requested state.
 
@@ -578,11 +568,12 @@ def ensure_keys(
         raise DkimError("regenerate must be one of %s, got %r" % (", ".join(REGENERATE_POLICIES), regenerate))
     uid, gid = resolve_owner(owner, group)
 
+    cache = PublicCache.load(key_dir)
     plans = []  # type: List[_Plan]
     errors = []  # type: List[str]
     for spec in specs:
         path = key_path(key_dir, spec)
-        found, old_key, old_stat = _inspect(path)
+        found, old_key, old_stat = _inspect(path, cache)
         wanted = None
         if spec.private_key_content is not None:
             wanted = load_private_key(spec.private_key_content.encode("utf-8"), "private_key_content")
@@ -625,9 +616,9 @@ def ensure_keys(
     to_generate = [p for p in plans if p.action == "write" and p.new_pem is None]
     if to_generate and not check_mode:
         gen = generator or (lambda jobs: generate_many(jobs, workers))
-        pems = gen([(p.spec.key_type, p.spec.size) for p in to_generate])
-        for plan, pem in zip(to_generate, pems):
-            plan.new_pem = pem
+        generated = gen([(p.spec.key_type, p.spec.size) for p in to_generate])
+        for plan, (pem, public) in zip(to_generate, generated):
+            plan.new_pem, plan.new_public = pem, public
 
     diff_before = {}  # type: Dict[str, Any]
     diff_after = {}  # type: Dict[str, Any]
@@ -646,9 +637,12 @@ def ensure_keys(
         changed = False
         if plan.action == "write":
             changed = True
-            new_key = load_private_key(plan.new_pem, "generated key") if plan.new_pem is not None else None
+            new_key = plan.new_public
+            if new_key is None and plan.new_pem is not None:  # private_key_content
+                new_key = load_private_key(plan.new_pem, "private_key_content").public_key()
             if not check_mode:
                 write_atomic(plan.path, plan.new_pem, file_mode, uid, gid)
+                cache.put(plan.path, plan.new_pem, new_key)
             after = _summary(new_key, None)
             if new_key is None:  # check mode: the key does not exist yet, so no fingerprint
                 after.update(type=plan.spec.key_type, size=plan.spec.size)
@@ -657,7 +651,7 @@ def ensure_keys(
             new_key = plan.old_key
             after = _summary(new_key, None)
             after.update(want_attrs)
-            if _attrs(plan.old_stat) != want_attrs:
+            if file_attrs(plan.old_stat) != want_attrs:
                 changed = True
                 if not check_mode:
                     set_attrs(plan.path, file_mode, uid, gid)
@@ -677,6 +671,8 @@ def ensure_keys(
                 "changed": changed,
             }
         )
+    if not check_mode:
+        cache.save()
     changed = bool(diff_after)
     return changed, results, _diff(diff_before, diff_after)
 
@@ -722,6 +718,6 @@ def _diff(before: Dict[str, Any], after: Dict[str, Any]) -> Dict[str, Any]:
     if not after:
         return {}
     return {
-        "before": {path: _display(attrs) for path, attrs in before.items()},
-        "after": {path: _display(attrs) for path, attrs in after.items()},
+        "before": {path: display_attrs(attrs) for path, attrs in before.items()},
+        "after": {path: display_attrs(attrs) for path, attrs in after.items()},
     }

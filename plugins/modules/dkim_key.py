@@ -288,7 +288,7 @@ def main() -> None:
             state=params["state"],
             check_mode=module.check_mode,
         )
-    except _dkim.DkimError as err:
+    except _dkim.FilesError as err:  # DkimError and the file helpers' errors
         module.fail_json(msg=str(err))
     except OSError as err:
         module.fail_json(msg="cannot manage DKIM keys under %s: %s" % (params["key_dir"], err))

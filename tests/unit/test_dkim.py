@@ -137,10 +137,14 @@ def test_load_private_key_rejects_unusable_keys():
 
 def test_generate_many_in_parallel_keeps_order():
     jobs = [("rsa", 1024), ("ed25519", 256), ("rsa", 2048), ("ed25519", 256)]
-    pems = _dkim.generate_many(jobs, workers=2)
+    generated = _dkim.generate_many(jobs, workers=2)
+    pems = [pair[0] for pair in generated]
     infos = [_dkim.key_info(_dkim.load_private_key(p)) for p in pems]
     assert infos == [("rsa", 1024), ("ed25519", 256), ("rsa", 2048), ("ed25519", 256)]
     assert len(set(pems)) == 4
+    # The public key returned with each PEM is that PEM's public half.
+    for pem, public in generated:
+        assert _dkim.public_key_bytes(public) == _dkim.public_key_bytes(_dkim.load_private_key(pem))
 
 
 # --------------------------------------------------------------------------- validation
@@ -528,3 +532,77 @@ def test_domain_dir_symlink_is_refused_before_any_change(tmp_path):
         ensure(key_dir, specs)
     assert mode_of(key_dir) == 0o700 and not (key_dir / "example.org").exists()
     assert mode_of(elsewhere) == 0o755 and not list(elsewhere.iterdir())
+
+
+# --------------------------------------------------------------------------- public-half cache
+
+
+def test_rerun_reads_public_halves_from_the_cache(tmp_path, monkeypatch):
+    key_dir = tmp_path / "keys"
+    specs = [spec(), spec(selector="ed", key_type="ed25519")]
+    _changed, first, _diff = ensure(key_dir, specs)
+    cache = key_dir / _dkim.PublicCache.NAME
+    assert mode_of(cache) == 0o600
+    assert b"PRIVATE" not in cache.read_bytes()
+
+    def no_private_key_reads(*_args, **_kwargs):
+        raise AssertionError("a private key was parsed although the cache knows it")
+
+    monkeypatch.setattr(_dkim, "load_private_key", no_private_key_reads)
+    changed, again, _diff = ensure(key_dir, specs)
+    assert not changed
+    assert [(r["record"], r["fingerprint"]) for r in again] == [(r["record"], r["fingerprint"]) for r in first]
+
+
+def test_a_replaced_key_file_is_read_again_not_taken_from_the_cache(tmp_path, keys_by_size):
+    key_dir = tmp_path / "keys"
+    ensure(key_dir, [spec()])
+    path = key_dir / "example.org" / "mx1.private"
+    other = keys_by_size["rsa", 2048]
+    path.write_bytes(_dkim.serialize_private_key(other))
+    changed, results, _diff = ensure(key_dir, [spec()], regenerate="never")
+    assert not changed
+    assert results[0]["fingerprint"] == _dkim.fingerprint(other)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b'{"version": 1, "keys": {"example.org/mx1.private": {"sha256": "x", "public": "!!"}}}',
+        b'{"version": 99, "keys": {}}',
+    ],
+)
+def test_a_broken_cache_is_ignored_and_rewritten(tmp_path, content):
+    key_dir = tmp_path / "keys"
+    _changed, first, _diff = ensure(key_dir, [spec()])
+    cache = key_dir / _dkim.PublicCache.NAME
+    cache.write_bytes(content)
+    os.chmod(cache, 0o600)
+    changed, again, _diff = ensure(key_dir, [spec()])
+    assert not changed
+    assert again[0]["record"] == first[0]["record"]
+    assert b'"version": 1' in cache.read_bytes()
+
+
+def test_a_cache_with_a_wrong_public_key_for_the_digest_is_not_trusted_if_group_writable(tmp_path, keys_by_size):
+    key_dir = tmp_path / "keys"
+    _changed, first, _diff = ensure(key_dir, [spec()])
+    cache = key_dir / _dkim.PublicCache.NAME
+    forged = cache.read_text().replace(
+        first[0]["record"].split("p=")[1],
+        base64.b64encode(_dkim.public_key_bytes(keys_by_size["rsa", 2048])).decode(),
+    )
+    cache.write_text(forged)
+    os.chmod(cache, 0o660)
+    _changed, again, _diff = ensure(key_dir, [spec()])
+    assert again[0]["record"] == first[0]["record"]
+
+
+def test_check_mode_writes_no_cache(tmp_path):
+    key_dir = tmp_path / "keys"
+    ensure(key_dir, [spec()])
+    cache = key_dir / _dkim.PublicCache.NAME
+    cache.unlink()
+    ensure(key_dir, [spec()], check_mode=True)
+    assert not cache.exists()
