@@ -165,7 +165,7 @@ def measure(way: str, n: int, workdir: Path, reruns: int = 1) -> dict:
         row["keys"] = key_count(container)
         if row["keys"] != n:
             raise RunFailed("%d keys on the host, %d expected" % (row["keys"], n))
-        again = [run_playbook(playbook, container, n, workdir) for _ in range(max(1, reruns))]
+        again = [run_playbook(playbook, container, n, workdir) for _rerun in range(max(1, reruns))]
         again.sort(key=lambda r: r["wall"])
         row["again"] = again[len(again) // 2]  # the median run
         row["again"]["walls"] = [r["wall"] for r in again]
