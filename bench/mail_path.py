@@ -21,7 +21,9 @@ Configurations, each converged by the roles (the milter list is the only differe
 
 Before the runs each configuration sends one message to a dumping smtp-sink and the
 DKIM-Signature algorithms it carries are shown. A warm-up batch precedes the measured runs.
-Figures are printed, never asserted. The container is removed at the end, also on failure.
+A run fails if a message is rejected (e.g. ``451 4.7.1`` from a milter) or a milter process
+changes (a crash, even one that OpenDKIM's AutoRestart recovered). Figures are printed, never
+asserted. The container is removed at the end, also on failure.
 """
 
 from __future__ import annotations
@@ -200,13 +202,38 @@ def sample_algorithms(sender_domain: str) -> list[str]:
     return re.findall(r"^DKIM-Signature:.*?\ba=([a-z0-9-]+);", message, re.M | re.S)
 
 
+def milter_pids() -> str:
+    """The live (not zombie) milter processes, e.g. ``opendkim:123,124 dkimpy-milter:130``."""
+    out = in_container(
+        'ps -e -o stat=,pid=,comm= | awk \'$1 !~ /^Z/ && ($3 == "opendkim" || $3 == "dkimpy-milter")'
+        ' {print $3 ":" $2}\' | sort',
+        timeout=30,
+    )
+    return " ".join(out.split())
+
+
+def milter_rejects() -> int:
+    out = in_container("grep -c -e milter-reject -e 'warning: milter' /var/log/mail.log || true", timeout=30)
+    return int(out.split()[-1])
+
+
 def one_run(n: int, sessions: int, size: int, sender_domain: str) -> dict:
     queue_empty()
-    out = in_container(RUN_SCRIPT, str(n), str(sessions), str(size), sender_domain, str(SINK_PORT), timeout=700)
+    pids, rejects = milter_pids(), milter_rejects()
+    try:
+        out = in_container(RUN_SCRIPT, str(n), str(sessions), str(size), sender_domain, str(SINK_PORT), timeout=700)
+    except RunFailed as exc:
+        raise RunFailed(
+            "%s\nmilter rejects/warnings in the mail log: %d; milter processes before: %s, after: %s"
+            % (exc, milter_rejects() - rejects, pids, milter_pids())
+        ) from exc
     t0, t1, t2, relayed = out.split()[-4:]
     t0, t1, t2 = float(t0), float(t1), float(t2)
     if int(relayed) != n:
         raise RunFailed("%s of %d messages reached smtp-sink" % (relayed, n))
+    # A milter that crashed and was restarted (AutoRestart) shows as a new process.
+    if milter_pids() != pids:
+        raise RunFailed("a milter restarted during the run: %s, then %s" % (pids, milter_pids()))
     return {"rate": n / (t2 - t0), "inject": n / (t1 - t0), "seconds": t2 - t0}
 
 
