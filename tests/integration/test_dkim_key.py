@@ -174,8 +174,16 @@ def test_four_steps(tmp_path):
     for directory in (key_dir, key_dir / "example.org", key_dir / "example.net"):
         assert mode_of(directory) == 0o750 and owner_of(directory) == (OWNER, GROUP)
     assert sorted(p.name for p in key_dir.rglob("*")) == sorted(
-        ["example.org", "example.net", "mx1.private", "ed.private", "mx1.private"]
-    ), "something besides the key files was written"
+        [".public-keys.json", "example.org", "example.net", "mx1.private", "ed.private", "mx1.private"]
+    ), "something besides the key files and the cache of public halves was written"
+    # The cache: root-only, public halves only, one per key, matching the returned records.
+    cache = key_dir / ".public-keys.json"
+    assert mode_of(cache) == 0o600 and owner_of(cache)[0] == "root"
+    assert b"PRIVATE" not in cache.read_bytes()
+    cached = json.loads(cache.read_text())["keys"]
+    assert sorted(cached) == sorted(str(p.relative_to(key_dir)) for p in paths)
+    for k in applied["dkim_keys"]:
+        assert k["record"].endswith("p=" + cached[str(Path(k["path"]).relative_to(key_dir))]["public"])
     diff_after = applied["diff"]["after"] if isinstance(applied["diff"], dict) else applied["diff"][0]["after"]
     assert diff_after[str(paths[0])]["fingerprint"] == applied["dkim_keys"][0]["fingerprint"]
     assert diff_after[str(paths[0])]["owner"] == OWNER
