@@ -13,9 +13,12 @@ empty; the sink's count of relayed messages (Postfix's log, ``status=sent``) mus
 i.e. accepted, signed, queued and relayed; the injection rate (until smtp-source is done) is
 shown too. Deferred mail fails the run.
 
-Configurations, each converged by the roles (the milter list is the only difference):
+Configurations, each converged by the roles (the milter list and the socket are the only
+differences):
 - no milter;
-- RSA-2048: OpenDKIM only (what the role gives Postfix when no ed25519 key exists);
+- RSA-2048 over an inet socket on loopback (``opendkim_socket: inet:8891@127.0.0.1``);
+- RSA-2048: OpenDKIM only (what the role gives Postfix when no ed25519 key exists), over the
+  role's default unix socket in Postfix's chroot;
 - ed25519: OpenDKIM then dkimpy-milter (the role's chain), sender in the ed25519-only domain;
 - RSA-2048 + ed25519: the same chain, sender in the dual-signing domain.
 
@@ -55,12 +58,15 @@ DOMAINS = [
     {"name": "dual.bench.test", "dkim": [{"key_type": "rsa", "key_size": 2048}, {"key_type": "ed25519"}]},
 ]
 
-# (label, number of milters kept, sender domain)
+INET = "inet:8891@127.0.0.1"
+UNIX = "local:/var/spool/postfix/opendkim/opendkim.sock"
+# (label, number of milters kept, sender domain, opendkim_socket)
 CONFIGS = [
-    ("no milter", 0, "rsa.bench.test"),
-    ("RSA-2048 (OpenDKIM)", 1, "rsa.bench.test"),
-    ("ed25519 (OpenDKIM + dkimpy-milter)", 2, "ed.bench.test"),
-    ("RSA-2048 + ed25519 (dual)", 2, "dual.bench.test"),
+    ("no milter", 0, "rsa.bench.test", INET),
+    ("RSA-2048 (OpenDKIM), inet socket", 1, "rsa.bench.test", INET),
+    ("RSA-2048 (OpenDKIM)", 1, "rsa.bench.test", UNIX),
+    ("ed25519 (OpenDKIM + dkimpy-milter)", 2, "ed.bench.test", UNIX),
+    ("RSA-2048 + ed25519 (dual)", 2, "dual.bench.test", UNIX),
 ]
 
 # Shell helpers for the container: start smtp-sink, and wait until Postfix's queue is empty
@@ -142,7 +148,7 @@ def in_container(script: str, *args: str, timeout: int = 900) -> str:
     return docker("exec", CONTAINER, "bash", "-c", script, "bench", *args, timeout=timeout).stdout
 
 
-def converge(milters: int, workdir: Path) -> float:
+def converge(milters: int, socket: str, workdir: Path) -> float:
     inventory = {
         "bench": {
             "hosts": {
@@ -155,6 +161,7 @@ def converge(milters: int, workdir: Path) -> float:
             "vars": {
                 "mailauth_domains": [dict(d, mail_hosts=[CONTAINER]) for d in DOMAINS],
                 "bench_milters": milters,
+                "opendkim_socket": socket,
                 "bench_sink_port": SINK_PORT,
             },
         }
@@ -260,8 +267,8 @@ def main() -> int:
             (workdir / "tmp").mkdir()
             docker("rm", "-f", CONTAINER, check=False)
             docker("run", "-d", "--name", CONTAINER, "--hostname", HOSTNAME, IMAGE, "/bin/sleep", "infinity")
-            for label, milters, sender in CONFIGS:
-                seconds = converge(milters, workdir)
+            for label, milters, sender, socket in CONFIGS:
+                seconds = converge(milters, socket, workdir)
                 chain = in_container("postconf -h smtpd_milters").strip() or "(none)"
                 algorithms = sample_algorithms(sender)
                 print("bench: %s: converged in %.1f s, smtpd_milters = %s" % (label, seconds, chain), file=sys.stderr)
