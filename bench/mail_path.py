@@ -13,14 +13,18 @@ empty; the sink's count of relayed messages (Postfix's log, ``status=sent``) mus
 i.e. accepted, signed, queued and relayed; the injection rate (until smtp-source is done) is
 shown too. Deferred mail fails the run.
 
-Configurations, each converged by the roles (the milter list and the socket are the only
-differences):
-- no milter;
-- RSA-2048 over an inet socket on loopback (``opendkim_socket: inet:8891@127.0.0.1``);
-- RSA-2048: OpenDKIM only (what the role gives Postfix when no ed25519 key exists), over the
-  role's default unix socket in Postfix's chroot;
-- ed25519: OpenDKIM then dkimpy-milter (the role's chain), sender in the ed25519-only domain;
-- RSA-2048 + ed25519: the same chain, sender in the dual-signing domain.
+Configurations:
+- RSA-2048 over an inet socket on loopback: the roles converged with
+  ``opendkim_socket: inet:8891@127.0.0.1`` and OpenDKIM as the only milter; measured first, on
+  its own;
+- then the roles converged with their defaults (unix sockets in Postfix's chroot, OpenDKIM then
+  dkimpy-milter), and four configurations that differ only in Postfix's milter list, set with
+  ``postconf -e`` and ``postfix reload`` before each run: no milter; RSA-2048 (OpenDKIM only,
+  what the role gives Postfix when no ed25519 key exists); ed25519 (OpenDKIM then dkimpy-milter,
+  sender in the ed25519-only domain); RSA-2048 + ed25519 (the same chain, sender in the
+  dual-signing domain). Their runs are interleaved (round 1: each configuration once, round 2:
+  again, ...), so that a slow spell of the machine hits every configuration alike and the
+  ratios to "no milter" stay fair.
 
 Before the runs each configuration sends one message to a dumping smtp-sink and the
 DKIM-Signature algorithms it carries are shown. A warm-up batch precedes the measured runs.
@@ -60,13 +64,13 @@ DOMAINS = [
 
 INET = "inet:8891@127.0.0.1"
 UNIX = "local:/var/spool/postfix/opendkim/opendkim.sock"
-# (label, number of milters kept, sender domain, opendkim_socket)
+INET_CONFIG = ("RSA-2048 (OpenDKIM), inet socket", "rsa.bench.test")
+# (label, number of the roles' milters kept, sender domain), over the default unix sockets
 CONFIGS = [
-    ("no milter", 0, "rsa.bench.test", INET),
-    ("RSA-2048 (OpenDKIM), inet socket", 1, "rsa.bench.test", INET),
-    ("RSA-2048 (OpenDKIM)", 1, "rsa.bench.test", UNIX),
-    ("ed25519 (OpenDKIM + dkimpy-milter)", 2, "ed.bench.test", UNIX),
-    ("RSA-2048 + ed25519 (dual)", 2, "dual.bench.test", UNIX),
+    ("no milter", 0, "rsa.bench.test"),
+    ("RSA-2048 (OpenDKIM)", 1, "rsa.bench.test"),
+    ("ed25519 (OpenDKIM + dkimpy-milter)", 2, "ed.bench.test"),
+    ("RSA-2048 + ed25519 (dual)", 2, "dual.bench.test"),
 ]
 
 # Shell helpers for the container: start smtp-sink, and wait until Postfix's queue is empty
@@ -204,6 +208,18 @@ def queue_empty() -> None:
     raise RunFailed("Postfix's queue did not drain:\n%s" % tail)
 
 
+def set_milters(milters: list[str]) -> None:
+    """Give Postfix this milter list (smtpd and non-smtpd) and reload it."""
+    value = ", ".join(milters)
+    in_container(
+        'postconf -e "smtpd_milters = $1" "non_smtpd_milters = $1" && postfix reload 2>/dev/null && sleep 1',
+        value,
+        timeout=60,
+    )
+    if in_container("postconf -h smtpd_milters").strip() != value:
+        raise RunFailed("Postfix did not take the milter list %r" % value)
+
+
 def sample_algorithms(sender_domain: str) -> list[str]:
     message = in_container(SAMPLE_SCRIPT, sender_domain, str(SINK_PORT), timeout=120)
     return re.findall(r"^DKIM-Signature:.*?\ba=([a-z0-9-]+);", message, re.M | re.S)
@@ -267,18 +283,40 @@ def main() -> int:
             (workdir / "tmp").mkdir()
             docker("rm", "-f", CONTAINER, check=False)
             docker("run", "-d", "--name", CONTAINER, "--hostname", HOSTNAME, IMAGE, "/bin/sleep", "infinity")
-            for label, milters, sender, socket in CONFIGS:
-                seconds = converge(milters, socket, workdir)
-                chain = in_container("postconf -h smtpd_milters").strip() or "(none)"
-                algorithms = sample_algorithms(sender)
-                print("bench: %s: converged in %.1f s, smtpd_milters = %s" % (label, seconds, chain), file=sys.stderr)
+            # The inet socket, on its own.
+            seconds = converge(1, INET, workdir)
+            chain = in_container("postconf -h smtpd_milters").strip()
+            label, sender = INET_CONFIG
+            print("bench: %s: converged in %.1f s, smtpd_milters = %s" % (label, seconds, chain), file=sys.stderr)
+            row = {"label": label, "chain": chain, "algorithms": sample_algorithms(sender), "runs": []}
+            if args.warmup:
+                one_run(args.warmup, args.sessions, args.size, sender)
+            for _run in range(args.repeat):
+                row["runs"].append(one_run(args.messages, args.sessions, args.size, sender))
+                print("bench: %s: %.1f msgs/s" % (label, row["runs"][-1]["rate"]), file=sys.stderr, flush=True)
+            # The defaults (unix sockets), then the milter lists in interleaved rounds.
+            seconds = converge(2, UNIX, workdir)
+            milters = [m.strip() for m in in_container("postconf -h smtpd_milters").split(",") if m.strip()]
+            print("bench: defaults converged in %.1f s, milters %s" % (seconds, milters), file=sys.stderr)
+            unix_rows = []
+            for label, kept, sender in CONFIGS:
+                set_milters(milters[:kept])
+                unix_rows.append(
+                    {
+                        "label": label,
+                        "chain": ", ".join(milters[:kept]) or "(none)",
+                        "algorithms": sample_algorithms(sender),
+                        "runs": [],
+                    }
+                )
                 if args.warmup:
                     one_run(args.warmup, args.sessions, args.size, sender)
-                runs = []
-                for _run in range(args.repeat):
-                    runs.append(one_run(args.messages, args.sessions, args.size, sender))
-                    print("bench: %s: %.1f msgs/s" % (label, runs[-1]["rate"]), file=sys.stderr, flush=True)
-                rows.append({"label": label, "chain": chain, "algorithms": algorithms, "runs": runs})
+            for _round in range(args.repeat):
+                for (label, kept, sender), unix_row in zip(CONFIGS, unix_rows):
+                    set_milters(milters[:kept])
+                    unix_row["runs"].append(one_run(args.messages, args.sessions, args.size, sender))
+                    print("bench: %s: %.1f msgs/s" % (label, unix_row["runs"][-1]["rate"]), file=sys.stderr, flush=True)
+            rows = [*unix_rows[:1], row, *unix_rows[1:]]
     except RunFailed as exc:
         print("bench: %s" % exc, file=sys.stderr)
         return 1

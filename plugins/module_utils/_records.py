@@ -17,6 +17,7 @@ import ipaddress
 import re
 import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils._dkim import RSA_SIZES
 from ansible_collections.mailauth.core.plugins.module_utils._provider import RecordSet
 from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, normalize, parse_tag_list
 
@@ -1039,3 +1040,84 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
             entry.pop("dkim", None)
         out.append(entry)
     return out
+
+
+def signing_keys(entries: list[dict], selector_base: str, key_type: str = "rsa", key_size: int = 2048) -> list[dict]:
+    """The DKIM keys that domain entries ask one host for, one dict per (domain, key).
+
+    An entry's ``dkim`` is a dict or a list of dicts (dual signing); ``dkim: []`` asks for none,
+    and a missing ``dkim`` asks for one key of ``key_type``. The default selector is
+    ``<selector_base>-<type>``; Ed25519 keys are 256 bits. Values are passed through as given
+    (the roles and M(mailauth.core.dkim_key) validate them), except the domain: lower case,
+    without a trailing dot.
+    """
+    keys = []
+    for entry in entries or []:
+        spec = entry.get("dkim", {})
+        domain = str(entry.get("name", "")).lower()
+        if domain.endswith("."):
+            domain = domain[:-1]
+        for k in [spec] if isinstance(spec, dict) else spec:
+            kt = k.get("key_type", key_type)
+            keys.append(
+                {
+                    "domain": domain,
+                    "selector": k.get("selector", "%s-%s" % (selector_base, kt)),
+                    "key_type": kt,
+                    "key_size": k.get("key_size", key_size) if kt == "rsa" else 256,
+                    "subdomains": k.get("subdomains", False),
+                    "private_key_content": k.get("private_key_content"),
+                }
+            )
+    return keys
+
+
+def signing_key_problems(keys: list) -> list[str]:
+    """Everything wrong with key dicts of the signing_keys shape, as sentences (empty: valid).
+
+    Checked: the domain (a DNS name of two labels or more, given lower case and in ASCII), the
+    selector (RFC 6376 3.1), the type, the RSA size, ``subdomains`` and ``private_key_content``,
+    and that no (domain, selector) pair appears twice.
+    """
+    if not isinstance(keys, list):
+        return ["the keys must be a list of dictionaries, got %s" % type(keys).__name__]
+    domains, selectors, types, sizes, others, dups = [], [], [], [], [], []
+    seen: set[tuple[str, str]] = set()
+    for index, key in enumerate(keys):
+        if not isinstance(key, dict):
+            others.append("keys[%d] must be a dictionary" % index)
+            continue
+        domain, selector = key.get("domain"), key.get("selector")
+        try:
+            if check_domain(domain, "domain") != domain:
+                domains.append("%s (write %s)" % (domain, check_domain(domain, "domain")))
+        except RecordError:
+            domains.append(str(domain))
+        try:
+            check_selector(selector)
+        except RecordError:
+            selectors.append(str(selector))
+        key_type = key.get("key_type")
+        if key_type not in DKIM_KEY_TYPES:
+            types.append(str(key_type))
+        elif key_type == "rsa" and (isinstance(key.get("key_size"), bool) or key.get("key_size") not in RSA_SIZES):
+            sizes.append(str(key.get("key_size")))
+        if not isinstance(key.get("subdomains", False), bool):
+            others.append("subdomains of %s must be true or false" % domain)
+        if not isinstance(key.get("private_key_content"), (str, type(None))):
+            others.append("private_key_content of %s must be a PEM string" % domain)
+        pair = (str(domain).lower(), str(selector).lower())
+        if pair in seen:
+            dups.append("%s/%s" % (domain, selector))
+        seen.add(pair)
+    problems = []
+    for bad, sentence in (
+        (domains, "domains must be lower-case ASCII DNS names of two labels or more, got "),
+        (selectors, "selectors must be dot-separated labels of letters, digits and inner hyphens (RFC 6376 3.1), got "),
+        (types, "key types are %s, got " % " or ".join(DKIM_KEY_TYPES)),
+        (sizes, "RSA keys are %s bits, got " % ", ".join(str(s) for s in RSA_SIZES)),
+        (dups, "each (domain, selector) pair must be unique, got twice: "),
+    ):
+        if bad:
+            problems.append(sentence + ", ".join(bad))
+    return problems + others
