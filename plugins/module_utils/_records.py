@@ -17,7 +17,7 @@ import ipaddress
 import re
 import typing as t
 
-from ansible_collections.mailauth.core.plugins.module_utils._dkim import RSA_SIZES
+from ansible_collections.mailauth.core.plugins.module_utils._dkim import ED25519_SIZE, RSA_SIZES
 from ansible_collections.mailauth.core.plugins.module_utils._provider import RecordSet
 from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, normalize, parse_tag_list
 
@@ -1064,7 +1064,7 @@ def signing_keys(entries: list[dict], selector_base: str, key_type: str = "rsa",
                     "domain": domain,
                     "selector": k.get("selector", "%s-%s" % (selector_base, kt)),
                     "key_type": kt,
-                    "key_size": k.get("key_size", key_size) if kt == "rsa" else 256,
+                    "key_size": k.get("key_size", key_size) if kt == "rsa" else ED25519_SIZE,
                     "subdomains": k.get("subdomains", False),
                     "private_key_content": k.get("private_key_content"),
                 }
@@ -1089,8 +1089,9 @@ def signing_key_problems(keys: list) -> list[str]:
             continue
         domain, selector = key.get("domain"), key.get("selector")
         try:
-            if check_domain(domain, "domain") != domain:
-                domains.append("%s (write %s)" % (domain, check_domain(domain, "domain")))
+            normal = check_domain(domain, "domain")
+            if normal != domain:
+                domains.append("%s (write %s)" % (domain, normal))
         except RecordError:
             domains.append(str(domain))
         try:
