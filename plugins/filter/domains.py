@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Jinja filters over the domain list: dkim_keys (the keys a host signs with) and dkim_key_problems."""
+"""Jinja filters over the domain list: host_domains, dkim_keys (the keys a host signs with), dkim_key_problems."""
 
 from __future__ import annotations
 
@@ -9,10 +9,26 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mailauth.core.plugins.module_utils import _records
 
 
+def _entries(name, entries):
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise AnsibleFilterError("%s: the input must be a list of domain entries (dictionaries)" % name)
+
+
+def host_domains(entries, host):
+    """The domain entries whose mail_hosts names host (see _records.host_domains)."""
+    if entries is None:
+        return []
+    _entries("host_domains", entries)
+    for entry in entries:
+        hosts = entry.get("mail_hosts", [])
+        if hosts is not None and not isinstance(hosts, list):
+            raise AnsibleFilterError("host_domains: mail_hosts of %s must be a list of host names" % entry.get("name"))
+    return _records.host_domains(entries, str(host))
+
+
 def dkim_keys(entries, selector_base, key_type="rsa", key_size=2048):
     """One key dict per (domain, key) of the entries (see _records.signing_keys)."""
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise AnsibleFilterError("dkim_keys: the input must be a list of domain entries (dictionaries)")
+    _entries("dkim_keys", entries)
     for entry in entries:
         spec = entry.get("dkim", {})
         if not isinstance(spec, dict) and not (isinstance(spec, list) and all(isinstance(k, dict) for k in spec)):
@@ -31,4 +47,4 @@ class FilterModule:
     """mailauth.core domain-list filters."""
 
     def filters(self):
-        return {"dkim_keys": dkim_keys, "dkim_key_problems": dkim_key_problems}
+        return {"host_domains": host_domains, "dkim_keys": dkim_keys, "dkim_key_problems": dkim_key_problems}

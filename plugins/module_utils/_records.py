@@ -1042,6 +1042,11 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
     return out
 
 
+def host_domains(entries: list[dict], host: str) -> list[dict]:
+    """The entries of the domain list whose ``mail_hosts`` names ``host`` (in list order)."""
+    return [e for e in entries or [] if host in (e.get("mail_hosts") or [])]
+
+
 def signing_keys(entries: list[dict], selector_base: str, key_type: str = "rsa", key_size: int = 2048) -> list[dict]:
     """The DKIM keys that domain entries ask one host for, one dict per (domain, key).
 

@@ -5,11 +5,50 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.filter.domains import FilterModule, dkim_key_problems, dkim_keys
+from ansible_collections.mailauth.core.plugins.filter.domains import (
+    FilterModule,
+    dkim_key_problems,
+    dkim_keys,
+    host_domains,
+)
 
 
 def test_registered():
-    assert set(FilterModule().filters()) == {"dkim_keys", "dkim_key_problems"}
+    assert set(FilterModule().filters()) == {"host_domains", "dkim_keys", "dkim_key_problems"}
+
+
+def test_host_domains_keeps_the_entries_naming_the_host_in_order():
+    entries = [
+        {"name": "a.test", "mail_hosts": ["mx1", "mx2"]},
+        {"name": "b.test", "mail_hosts": ["mx2"]},
+        {"name": "c.test"},
+        {"name": "d.test", "mail_hosts": ["mx1"], "dkim": []},
+        {"name": "e.test", "mail_hosts": None},
+    ]
+    assert [e["name"] for e in host_domains(entries, "mx1")] == ["a.test", "d.test"]
+    assert [e["name"] for e in host_domains(entries, "mx2")] == ["a.test", "b.test"]
+    assert host_domains(entries, "mx9") == []
+    assert host_domains(None, "mx1") == []
+    # The entries are returned as given, dkim and all.
+    assert host_domains(entries, "mx1")[1] is entries[3]
+
+
+def test_host_domains_names_a_host_exactly():
+    # A substring of a host name is not the host (mx1 is not mx10).
+    assert host_domains([{"name": "a.test", "mail_hosts": ["mx10"]}], "mx1") == []
+
+
+@pytest.mark.parametrize(
+    "entries, message",
+    [
+        ("a.test", "must be a list of domain entries"),
+        ([{"name": "a.test"}, "b.test"], "must be a list of domain entries"),
+        ([{"name": "a.test", "mail_hosts": "mx1"}], "mail_hosts of a.test must be a list"),
+    ],
+)
+def test_host_domains_rejects_malformed_input(entries, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        host_domains(entries, "mx1")
 
 
 def test_default_key_per_domain_with_per_host_selector():
