@@ -35,9 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-COLLECTIONS = ROOT / ".cache" / "collections"
-VENV_BIN = ROOT / ".venv" / "bin"
+from _ansible import VENV_BIN, ansible_env, docker_host
+
 SCALE = Path(__file__).resolve().parent / "scale"
 IMAGE = os.environ.get("MAILAUTH_BENCH_IMAGE", "mailauth/debian12:latest")
 PREFIX = "mailauth-bench-scale-"
@@ -81,32 +80,18 @@ def run_playbook(playbook: Path, container: str, n: int, workdir: Path) -> dict:
     """Run playbook against container with n domains; return wall time and counts."""
     inventory = {
         "bench": {
-            "hosts": {
-                container: {
-                    "ansible_connection": "community.docker.docker",
-                    "ansible_host": container,
-                    "ansible_python_interpreter": "/usr/bin/python3",
-                }
-            },
+            "hosts": {container: docker_host(container)},
             "vars": {"mailauth_domains": domains(n, container)},
         }
     }
     inv = workdir / ("inventory-%s.json" % container)
     inv.write_text(json.dumps(inventory))
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-            "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-            "ANSIBLE_HOST_KEY_CHECKING": "0",
-            "ANSIBLE_PIPELINING": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_DEPRECATION_WARNINGS": "0",
-            "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
-            "PATH": "%s:%s" % (VENV_BIN, env.get("PATH", "")),
-        }
+    env = ansible_env(
+        workdir,
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+        ANSIBLE_HOST_KEY_CHECKING="0",
+        ANSIBLE_PIPELINING="1",
     )
     cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(inv), str(playbook)]
     start = time.monotonic()

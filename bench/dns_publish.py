@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import base64
 import importlib.util
-import json
-import os
 import re
 import subprocess
 import sys
@@ -43,9 +41,7 @@ import boto3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ROOT = Path(__file__).resolve().parents[1]
-COLLECTIONS = ROOT / ".cache" / "collections"
-VENV_BIN = Path(sys.executable).parent
+from _ansible import ROOT
 
 
 def _load(name: str, path: Path):
@@ -106,47 +102,20 @@ class RunFailed(Exception):
     """A measured run did not complete (reported in the table, not raised further)."""
 
 
-def run_playbook(tasks: list[dict], workdir: Path) -> tuple[float, dict]:
+def run_playbook(tasks: list[dict]) -> tuple[float, dict]:
     """Run one play on localhost; return (wall seconds, the json callback's output)."""
     play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
-    path = workdir / "play.yml"
-    path.write_text(json.dumps(play))
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-            "ANSIBLE_LOCALHOST_WARNING": "0",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_DEPRECATION_WARNINGS": "0",
-            "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
-            "AWS_DEFAULT_REGION": moto_lab.REGION,
-            "PATH": "%s:%s" % (VENV_BIN, env.get("PATH", "")),
-        }
-    )
-    cmd = [
-        str(VENV_BIN / "ansible-playbook"),
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        "ansible_python_interpreter=%s" % sys.executable,
-        str(path),
-    ]
     start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    wall = time.monotonic() - start
     try:
-        output = json.loads(proc.stdout[proc.stdout.index("{") :])
-    except ValueError:
-        raise SystemExit(
-            "ansible-playbook gave no JSON:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:])
-        ) from None
+        # The integration tests' runner; amazon.aws.route53 (the loop) reads the region from the environment.
+        output = it_conftest.run_playbook(play, timeout=7200, env_extra={"AWS_DEFAULT_REGION": moto_lab.REGION})
+    except AssertionError as exc:
+        raise SystemExit(str(exc)) from None
+    wall = time.monotonic() - start
     stats = output.get("stats", {}).get("localhost", {})
-    if proc.returncode != 0 or stats.get("failures") or stats.get("unreachable"):
+    if not stats:
+        raise RunFailed("ansible-playbook ran no task: %s" % str(output)[:2000])
+    if stats.get("failures") or stats.get("unreachable"):
         task = output["plays"][0]["tasks"][-1]["hosts"]["localhost"]
         failed = [r for r in task.get("results", [task]) if r.get("failed")]
         first = failed[0] if failed else task
@@ -408,7 +377,7 @@ def measure_route53(r53: Route53Bench, n: int, layout: str, public_key: str, loo
     else:
         task = r53.mailauth_task(intents(names, public_key))
     try:
-        wall = run_playbook([task], r53.workdir)[0]
+        wall = run_playbook([task])[0]
         published = r53.txt_count()
         if published != 3 * n:
             raise RunFailed("only %d of %d records were published" % (published, 3 * n))
@@ -428,7 +397,7 @@ def measure_bind(bind: PrimaryOnly, n: int, public_key: str, loop: bool = False)
         task = bind.mailauth_task(intents(names, public_key), zone)
     q0, u0 = bind.request_counts()
     try:
-        wall = run_playbook([task], bind.workdir)[0]
+        wall = run_playbook([task])[0]
         q1, u1 = bind.request_counts()  # before the check below, whose zone transfer is a QUERY too
         published = bind.txt_count(zone)
         if published != 3 * n:

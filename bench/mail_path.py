@@ -11,7 +11,9 @@ parallel SMTP sessions to Postfix on 127.0.0.1:25, and the run ends when Postfix
 empty; the sink's count of relayed messages (Postfix's log, ``status=sent``) must equal
 --messages. A run's rate is messages / (time from the first connection to the empty queue),
 i.e. accepted, signed, queued and relayed; the injection rate (until smtp-source is done) is
-shown too. Deferred mail fails the run.
+shown too. Deferred mail fails the run. Each run also reads the CPU time the container used
+(its cgroup: Postfix, the milters, smtp-source, smtp-sink and the script's queue polling) and
+the milters' processes used, per message.
 
 Configurations:
 - RSA-2048 over an inet socket on loopback: the roles converged with
@@ -19,7 +21,10 @@ Configurations:
   its own;
 - then the roles converged with their defaults (unix sockets in Postfix's chroot, OpenDKIM then
   dkimpy-milter), and four configurations that differ only in Postfix's milter list, set with
-  ``postconf -e`` and ``postfix reload`` before each run: no milter; RSA-2048 (OpenDKIM only,
+  ``postconf -e`` and ``postfix reload`` before each run: no milter; OpenDKIM passing mail
+  through (OpenDKIM only, sender in a domain the host does not sign for: the cost of the milter
+  protocol and OpenDKIM's per-message work without a signature, the ceiling for any signing
+  configuration); RSA-2048 (OpenDKIM only,
   what the role gives Postfix when no ed25519 key exists); ed25519 (OpenDKIM then dkimpy-milter,
   sender in the ed25519-only domain); RSA-2048 + ed25519 (the same chain, sender in the
   dual-signing domain). Their runs are interleaved (round 1: each configuration once, round 2:
@@ -47,9 +52,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-COLLECTIONS = ROOT / ".cache" / "collections"
-VENV_BIN = ROOT / ".venv" / "bin"
+from _ansible import VENV_BIN, ansible_env, docker_host
+
 PLAYBOOK = Path(__file__).resolve().parent / "scale" / "mail_path.yml"
 IMAGE = os.environ.get("MAILAUTH_BENCH_IMAGE", "mailauth/debian12:latest")
 CONTAINER = "mailauth-bench-mail"
@@ -68,6 +72,7 @@ INET_CONFIG = ("RSA-2048 (OpenDKIM), inet socket", "rsa.bench.test")
 # (label, number of the roles' milters kept, sender domain), over the default unix sockets
 CONFIGS = [
     ("no milter", 0, "rsa.bench.test"),
+    ("OpenDKIM, pass-through (unsigned domain)", 1, "plain.bench.test"),
     ("RSA-2048 (OpenDKIM)", 1, "rsa.bench.test"),
     ("ed25519 (OpenDKIM + dkimpy-milter)", 2, "ed.bench.test"),
     ("RSA-2048 + ed25519 (dual)", 2, "dual.bench.test"),
@@ -100,24 +105,43 @@ drain() {
   done
 }
 sent() { grep -c "relay=127.0.0.1\[127.0.0.1\]:$port.*status=sent" /var/log/mail.log || true; }
+# CPU used so far: the container's cgroup (nanoseconds; v2 or v1), then the milters' processes
+# (clock ticks: utime + stime of every opendkim and dkimpy-milter process).
+cpu() {
+  if [ -r /sys/fs/cgroup/cpu.stat ]; then
+    total=$(awk '$1 == "usage_usec" {printf "%d000", $2}' /sys/fs/cgroup/cpu.stat)
+  else
+    total=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage)
+  fi
+  ticks=0
+  for d in /proc/[0-9]*; do
+    case "$(cat "$d/comm" 2>/dev/null)" in opendkim | dkimpy-milter) ;; *) continue ;; esac
+    set -- $(sed 's/^.*) //' "$d/stat" 2>/dev/null) || continue
+    [ $# -ge 13 ] && ticks=$((ticks + ${12} + ${13}))
+  done
+  echo "$total $ticks"
+}
 """
 
-# One measured run: prints start, end of injection, end of relaying, and messages relayed.
+# One measured run: prints start, end of injection, end of relaying, messages relayed, the
+# container's CPU (ns) and the milters' CPU (ticks) before and after, and ticks per second.
 RUN_SCRIPT = (
     COMMON
     + r"""
 n=$1 sessions=$2 size=$3 from=$4 port=$5
 start_sink
 before=$(sent)
+c0=$(cpu)
 t0=$(date +%s.%N)
 smtp-source -s "$sessions" -m "$n" -l "$size" -f "bench@$from" -t "bench@sink.test" 127.0.0.1:25
 t1=$(date +%s.%N)
 drain
 t2=$(date +%s.%N)
+c1=$(cpu)
 kill "$sink"
 i=0
 while [ $(($(sent) - before)) -lt "$n" ] && [ $i -lt 50 ]; do i=$((i + 1)); sleep 0.05; done
-echo "$t0 $t1 $t2 $(($(sent) - before))"
+echo "$t0 $t1 $t2 $(($(sent) - before)) $c0 $c1 $(getconf CLK_TCK)"
 """
 )
 
@@ -155,13 +179,7 @@ def in_container(script: str, *args: str, timeout: int = 900) -> str:
 def converge(milters: int, socket: str, workdir: Path) -> float:
     inventory = {
         "bench": {
-            "hosts": {
-                CONTAINER: {
-                    "ansible_connection": "community.docker.docker",
-                    "ansible_host": CONTAINER,
-                    "ansible_python_interpreter": "/usr/bin/python3",
-                }
-            },
+            "hosts": {CONTAINER: docker_host(CONTAINER)},
             "vars": {
                 "mailauth_domains": [dict(d, mail_hosts=[CONTAINER]) for d in DOMAINS],
                 "bench_milters": milters,
@@ -172,18 +190,7 @@ def converge(milters: int, socket: str, workdir: Path) -> float:
     }
     inv = workdir / "inventory.json"
     inv.write_text(json.dumps(inventory))
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-            "ANSIBLE_PIPELINING": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_DEPRECATION_WARNINGS": "0",
-            "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
-            "PATH": "%s:%s" % (VENV_BIN, env.get("PATH", "")),
-        }
-    )
+    env = ansible_env(workdir, ANSIBLE_PIPELINING="1")
     start = time.monotonic()
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), "-i", str(inv), str(PLAYBOOK)],
@@ -250,14 +257,25 @@ def one_run(n: int, sessions: int, size: int, sender_domain: str) -> dict:
             "%s\nmilter rejects/warnings in the mail log: %d; milter processes before: %s, after: %s"
             % (exc, milter_rejects() - rejects, pids, milter_pids())
         ) from exc
-    t0, t1, t2, relayed = out.split()[-4:]
+    t0, t1, t2, relayed, cpu0, ticks0, cpu1, ticks1, hz = out.split()[-9:]
     t0, t1, t2 = float(t0), float(t1), float(t2)
     if int(relayed) != n:
         raise RunFailed("%s of %d messages reached smtp-sink" % (relayed, n))
     # A milter that crashed and was restarted (AutoRestart) shows as a new process.
     if milter_pids() != pids:
         raise RunFailed("a milter restarted during the run: %s, then %s" % (pids, milter_pids()))
-    return {"rate": n / (t2 - t0), "inject": n / (t1 - t0), "seconds": t2 - t0}
+    return {
+        "rate": n / (t2 - t0),
+        "inject": n / (t1 - t0),
+        "seconds": t2 - t0,
+        # CPU milliseconds per message: the whole container (smtp-source and smtp-sink included), the milters.
+        "cpu_ms": (int(cpu1) - int(cpu0)) / 1e6 / n,
+        "milter_ms": (int(ticks1) - int(ticks0)) * 1000.0 / int(hz) / n,
+    }
+
+
+def _run_line(run: dict) -> str:
+    return "%.1f msgs/s, CPU %.2f ms/msg (milters %.2f)" % (run["rate"], run["cpu_ms"], run["milter_ms"])
 
 
 def _on_signal(signum, _frame):
@@ -293,7 +311,7 @@ def main() -> int:
                 one_run(args.warmup, args.sessions, args.size, sender)
             for _run in range(args.repeat):
                 row["runs"].append(one_run(args.messages, args.sessions, args.size, sender))
-                print("bench: %s: %.1f msgs/s" % (label, row["runs"][-1]["rate"]), file=sys.stderr, flush=True)
+                print("bench: %s: %s" % (label, _run_line(row["runs"][-1])), file=sys.stderr, flush=True)
             # The defaults (unix sockets), then the milter lists in interleaved rounds.
             seconds = converge(2, UNIX, workdir)
             milters = [m.strip() for m in in_container("postconf -h smtpd_milters").split(",") if m.strip()]
@@ -315,8 +333,8 @@ def main() -> int:
                 for (label, kept, sender), unix_row in zip(CONFIGS, unix_rows):
                     set_milters(milters[:kept])
                     unix_row["runs"].append(one_run(args.messages, args.sessions, args.size, sender))
-                    print("bench: %s: %.1f msgs/s" % (label, unix_row["runs"][-1]["rate"]), file=sys.stderr, flush=True)
-            rows = [*unix_rows[:1], row, *unix_rows[1:]]
+                    print("bench: %s: %s" % (label, _run_line(unix_row["runs"][-1])), file=sys.stderr, flush=True)
+            rows = [*unix_rows[:2], row, *unix_rows[2:]]
     except RunFailed as exc:
         print("bench: %s" % exc, file=sys.stderr)
         return 1
@@ -339,17 +357,21 @@ def print_table(rows: list[dict], args) -> None:
         % (args.sessions, args.repeat, args.warmup)
     )
     print("msgs/s: until the sink has received the last message; injected: until smtp-source is done.")
+    print(
+        "CPU per message (medians): the container's, smtp-source, smtp-sink and the queue polling included;"
+        " of which the milters' processes."
+    )
     print()
     print(
         "| configuration | smtpd_milters | signatures on a sample | runs (msgs/s) | median msgs/s "
-        "| median injected msgs/s | % of no milter |"
+        "| median injected msgs/s | % of no milter | CPU ms/msg | of which milters |"
     )
-    print("| --- | --- | --- | --- | ---: | ---: | ---: |")
+    print("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
     base = statistics.median(r["rate"] for r in rows[0]["runs"]) if rows else 0
     for r in rows:
         median = statistics.median(x["rate"] for x in r["runs"])
         print(
-            "| %s | %s | %s | %s | %.1f | %.1f | %.0f%% |"
+            "| %s | %s | %s | %s | %.1f | %.1f | %.0f%% | %.2f | %.2f |"
             % (
                 r["label"],
                 r["chain"],
@@ -358,6 +380,8 @@ def print_table(rows: list[dict], args) -> None:
                 median,
                 statistics.median(x["inject"] for x in r["runs"]),
                 100.0 * median / base if base else 0,
+                statistics.median(x["cpu_ms"] for x in r["runs"]),
+                statistics.median(x["milter_ms"] for x in r["runs"]),
             )
         )
 

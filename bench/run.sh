@@ -16,6 +16,8 @@ ran=0
 for script in "$here"/*.py "$here"/*.sh; do
   [ -e "$script" ] || continue
   [ "$(basename "$script")" = "run.sh" ] && continue
+  # bench/_*.py: helpers the benchmarks import, not benchmarks.
+  case "$(basename "$script")" in _*) continue ;; esac
   name=$(basename "$script"); name=${name%.*}
   [ -n "$only" ] && [ "$name" != "$only" ] && continue
   echo "=== bench: $(basename "$script")"

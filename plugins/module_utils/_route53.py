@@ -90,24 +90,10 @@ def _client_error(exc: Exception) -> tuple[str, str]:
 
 
 # -- TXT values in Route 53's format ----------------------------------------------------------
-def _escape_route53(chunk: bytes) -> str:
-    out = []
-    for byte in chunk:
-        if byte == 0x22:
-            out.append('\\"')
-        elif byte == 0x5C:
-            out.append("\\\\")
-        elif 0x20 <= byte < 0x7F:
-            out.append(chr(byte))
-        else:
-            # Route 53 writes other bytes as a backslash and three OCTAL digits.
-            out.append("\\%03o" % byte)
-    return "".join(out)
-
-
 def txt_to_route53(value: str) -> str:
-    """One logical TXT value as a Route 53 ``Value``: quoted strings of at most 255 bytes each."""
-    return " ".join('"%s"' % _escape_route53(chunk) for chunk in _txt.to_wire_strings(value))
+    """One logical TXT value as a Route 53 ``Value``: quoted strings of at most 255 bytes each,
+    other bytes than printable ASCII as a backslash and three OCTAL digits."""
+    return _txt.to_zone_text(value, octal=True)
 
 
 def txt_from_route53(value: str) -> str:

@@ -88,7 +88,7 @@ def to_wire_strings(value: str, limit: int = MAX_STRING) -> list[bytes]:
     return split_bytes(_utf8(value), limit)
 
 
-def _escape_chunk(chunk: bytes) -> str:
+def _escape_chunk(chunk: bytes, octal: bool = False) -> str:
     out = []
     for byte in chunk:
         if byte == 0x22:
@@ -98,23 +98,25 @@ def _escape_chunk(chunk: bytes) -> str:
         elif 0x20 <= byte < 0x7F:
             out.append(chr(byte))
         else:
-            out.append("\\%03d" % byte)
+            # Zone files write other bytes as three decimal digits, Route 53 as three octal digits.
+            out.append("\\%03o" % byte if octal else "\\%03d" % byte)
     return "".join(out)
 
 
-def quote_strings(chunks: list[bytes] | list[str]) -> str:
+def quote_strings(chunks: list[bytes] | list[str], octal: bool = False) -> str:
     """Quote already split character-strings as zone-file text: ``"one" "two"``."""
-    return " ".join('"%s"' % _escape_chunk(_utf8(chunk)) for chunk in chunks)
+    return " ".join('"%s"' % _escape_chunk(_utf8(chunk), octal) for chunk in chunks)
 
 
-def to_zone_text(value: str, limit: int = MAX_STRING) -> str:
+def to_zone_text(value: str, limit: int = MAX_STRING, octal: bool = False) -> str:
     """Render a logical value as zone-file (presentation) text.
 
     The value is split on raw bytes first and each string is escaped afterwards,
     so an escape (``\\"``, ``\\\\``, ``\\DDD``) never straddles two strings.
-    Non-ASCII and control bytes are written as ``\\DDD`` (decimal).
+    Non-ASCII and control bytes are written as ``\\DDD`` (decimal), or with
+    ``octal`` as three octal digits (Route 53's flavour).
     """
-    return quote_strings(split_bytes(_utf8(value), limit))
+    return quote_strings(split_bytes(_utf8(value), limit), octal)
 
 
 def from_wire_strings(strings) -> str:

@@ -629,8 +629,13 @@ def pdns(tmp_path_factory):
 
 # ---------------------------------------------------------------------------------------------
 # running modules
-def run_playbook(play: list, check: bool = False, diff: bool = False, timeout: float = 300) -> dict:
-    """Run a play (a list of plays as Python data) on localhost; returns the json callback output."""
+def run_playbook(
+    play: list, check: bool = False, diff: bool = False, timeout: float = 300, env_extra: dict | None = None
+) -> dict:
+    """Run a play (a list of plays as Python data) on localhost; returns the json callback output.
+
+    env_extra: more environment variables (bench/dns_publish.py runs its plays through this too).
+    """
     env = dict(os.environ)
     env.update(
         {
@@ -644,6 +649,7 @@ def run_playbook(play: list, check: bool = False, diff: bool = False, timeout: f
             "PATH": "%s:%s" % (VENV_BIN, env.get("PATH", "")),
         }
     )
+    env.update(env_extra or {})
     with tempfile.TemporaryDirectory(prefix="mailauth-run-") as tmp:
         # JSON is YAML; ansible-playbook wants a YAML file name.
         playbook = Path(tmp) / "play.yml"
