@@ -111,6 +111,8 @@ def run_playbook(tasks: list[dict]) -> tuple[float, dict]:
         output = it_conftest.run_playbook(play, timeout=7200, env_extra={"AWS_DEFAULT_REGION": moto_lab.REGION})
     except AssertionError as exc:
         raise SystemExit(str(exc)) from None
+    except subprocess.TimeoutExpired:
+        raise RunFailed("ansible-playbook did not finish in 2 hours") from None
     wall = time.monotonic() - start
     stats = output.get("stats", {}).get("localhost", {})
     if not stats:

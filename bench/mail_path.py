@@ -109,7 +109,7 @@ sent() { grep -c "relay=127.0.0.1\[127.0.0.1\]:$port.*status=sent" /var/log/mail
 # (clock ticks: utime + stime of every opendkim and dkimpy-milter process).
 cpu() {
   if [ -r /sys/fs/cgroup/cpu.stat ]; then
-    total=$(awk '$1 == "usage_usec" {printf "%d000", $2}' /sys/fs/cgroup/cpu.stat)
+    total=$(awk '$1 == "usage_usec" {print $2 "000"}' /sys/fs/cgroup/cpu.stat)
   else
     total=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage)
   fi
@@ -257,8 +257,12 @@ def one_run(n: int, sessions: int, size: int, sender_domain: str) -> dict:
             "%s\nmilter rejects/warnings in the mail log: %d; milter processes before: %s, after: %s"
             % (exc, milter_rejects() - rejects, pids, milter_pids())
         ) from exc
-    t0, t1, t2, relayed, cpu0, ticks0, cpu1, ticks1, hz = out.split()[-9:]
-    t0, t1, t2 = float(t0), float(t1), float(t2)
+    try:
+        t0, t1, t2, relayed, cpu0, ticks0, cpu1, ticks1, hz = out.split()[-9:]
+        t0, t1, t2 = float(t0), float(t1), float(t2)
+        int(cpu0), int(cpu1), int(ticks0), int(ticks1), int(hz)
+    except ValueError:
+        raise RunFailed("unexpected output of the run script: %r" % out[-500:]) from None
     if int(relayed) != n:
         raise RunFailed("%s of %d messages reached smtp-sink" % (relayed, n))
     # A milter that crashed and was restarted (AutoRestart) shows as a new process.
