@@ -116,7 +116,7 @@ cpu() {
   ticks=0
   for d in /proc/[0-9]*; do
     case "$(cat "$d/comm" 2>/dev/null)" in opendkim | dkimpy-milter) ;; *) continue ;; esac
-    set -- $(sed 's/^.*) //' "$d/stat" 2>/dev/null) || continue
+    set -- $(sed 's/^.*) //' "$d/stat" 2>/dev/null)
     [ $# -ge 13 ] && ticks=$((ticks + ${12} + ${13}))
   done
   echo "$total $ticks"
@@ -258,12 +258,12 @@ def one_run(n: int, sessions: int, size: int, sender_domain: str) -> dict:
             % (exc, milter_rejects() - rejects, pids, milter_pids())
         ) from exc
     try:
-        t0, t1, t2, relayed, cpu0, ticks0, cpu1, ticks1, hz = out.split()[-9:]
-        t0, t1, t2 = float(t0), float(t1), float(t2)
-        int(cpu0), int(cpu1), int(ticks0), int(ticks1), int(hz)
+        fields = out.split()[-9:]
+        t0, t1, t2 = (float(x) for x in fields[:3])
+        relayed, cpu0, ticks0, cpu1, ticks1, hz = (int(x) for x in fields[3:])
     except ValueError:
         raise RunFailed("unexpected output of the run script: %r" % out[-500:]) from None
-    if int(relayed) != n:
+    if relayed != n:
         raise RunFailed("%s of %d messages reached smtp-sink" % (relayed, n))
     # A milter that crashed and was restarted (AutoRestart) shows as a new process.
     if milter_pids() != pids:
@@ -273,8 +273,8 @@ def one_run(n: int, sessions: int, size: int, sender_domain: str) -> dict:
         "inject": n / (t1 - t0),
         "seconds": t2 - t0,
         # CPU milliseconds per message: the whole container (smtp-source and smtp-sink included), the milters.
-        "cpu_ms": (int(cpu1) - int(cpu0)) / 1e6 / n,
-        "milter_ms": (int(ticks1) - int(ticks0)) * 1000.0 / int(hz) / n,
+        "cpu_ms": (cpu1 - cpu0) / 1e6 / n,
+        "milter_ms": (ticks1 - ticks0) * 1000.0 / hz / n,
     }
 
 
