@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The input layer: full-match validators for every string that reaches a file, a zone or a command.
+
+Every function takes the value and the name of the field it came from, returns the value
+normalised, and raises :class:`InputError` with a message that names the field and the
+problem. Patterns are matched with ``re.fullmatch`` (a ``$`` would match before a final
+newline), and control characters are refused everywhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import typing as t
+
+MAX_NAME = 253  # RFC 1035 2.3.4: a name in text form, without the trailing dot
+MAX_LABEL = 63
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators (str.splitlines splits on them).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_LABEL_UNDERSCORE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+# RFC 5322 dot-atom text of a local part.
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+class InputError(ValueError):
+    """A value that may not reach a file, a zone or a command; the message names the field."""
+
+
+def _show(value: t.Any) -> str:
+    """The value as the message shows it: repr, so that a newline is visible, shortened."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def control_free(value: t.Any, field: str) -> str:
+    """Return value if it is a string without control characters (newline, tab, NUL, DEL...)."""
+    if not isinstance(value, str):
+        raise InputError("%s must be a string, got %s %s" % (field, type(value).__name__, _show(value)))
+    found = _CONTROL.search(value)
+    if found:
+        raise InputError(
+            "%s must not contain control characters (found %r at position %d in %s)"
+            % (field, found.group(), found.start(), _show(value))
+        )
+    return value
+
+
+def text(value: t.Any, field: str, allow_empty: bool = False, scalars: bool = False) -> str:
+    """A single-line string (numbers too when scalars): no control characters, not empty unless allowed."""
+    if scalars and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    control_free(value, field)
+    if not allow_empty and not value.strip():
+        raise InputError("%s must not be empty" % field)
+    return value
+
+
+def match(pattern: str | t.Pattern[str], value: t.Any, field: str, what: str) -> str:
+    """Return value if the whole of it matches pattern; what says in words what is expected."""
+    control_free(value, field)
+    if re.fullmatch(pattern, value) is None:
+        raise InputError("%s must be %s, got %s" % (field, what, _show(value)))
+    return value
+
+
+def string_list(value: t.Any, field: str) -> t.List[str]:
+    """A list of single-line strings (a bare string is refused: it is not a list)."""
+    if not isinstance(value, (list, tuple)):
+        raise InputError("%s must be a list, got %s %s" % (field, type(value).__name__, _show(value)))
+    return [text(item, "%s[%d]" % (field, index), scalars=True) for index, item in enumerate(value)]
+
+
+# -- DNS names -------------------------------------------------------------------------------
+
+
+def label(value: t.Any, field: str, underscore: bool = False) -> str:
+    """One DNS label, lower-cased: letters, digits, inner hyphens (and underscores if allowed)."""
+    control_free(value, field)
+    lowered = value.lower()
+    if re.fullmatch(_LABEL_UNDERSCORE if underscore else _LABEL, lowered) is None:
+        raise InputError(
+            "%s: %s is not a DNS label (1-63 letters, digits%s or inner hyphens)"
+            % (field, _show(value), ", underscores" if underscore else "")
+        )
+    return lowered
+
+
+def domain(value: t.Any, field: str, min_labels: int = 2, underscore: bool = False) -> str:
+    """A domain name: IDNA to ASCII, lower case, no trailing dot, every label checked, <= 253 characters."""
+    control_free(value, field)
+    name = value[:-1] if value.endswith(".") else value
+    if not name:
+        raise InputError("%s must be a domain name, got %s" % (field, _show(value)))
+    if " " in name:
+        raise InputError("%s: %s is not a domain name (it holds a space)" % (field, _show(value)))
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError as err:
+            raise InputError("%s: %s is not a valid internationalised domain name: %s" % (field, _show(value), err))
+    name = name.lower()
+    labels = name.split(".")
+    if len(labels) < min_labels:
+        raise InputError("%s: %s needs at least %d labels (e.g. example.org)" % (field, _show(value), min_labels))
+    if len(name) > MAX_NAME:
+        raise InputError("%s: %s is longer than %d characters" % (field, _show(value), MAX_NAME))
+    for part in labels:
+        if not part:
+            raise InputError("%s: %s has an empty label" % (field, _show(value)))
+        if len(part) > MAX_LABEL:
+            raise InputError("%s: %s has a label longer than %d characters" % (field, _show(value), MAX_LABEL))
+        label(part, "%s (label %r)" % (field, part), underscore=underscore)
+    if len(labels) > 1 and labels[-1].isdigit():
+        raise InputError("%s: %s looks like an IP address, not a domain name" % (field, _show(value)))
+    return name
+
+
+def derived_name(name: str, field: str) -> str:
+    """A name built from checked parts (selector._domainkey.domain, _dmarc.domain): the length limits again."""
+    if len(name) > MAX_NAME:
+        raise InputError(
+            "%s: the name %s would be %d characters long, more than DNS allows (%d)"
+            % (field, _show(name), len(name), MAX_NAME)
+        )
+    return domain(name, field, min_labels=1, underscore=True)
+
+
+def selector(value: t.Any, field: str) -> str:
+    """A DKIM selector (RFC 6376 3.1): dot-separated LDH labels, lower-cased, without _domainkey."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    name = domain(value, field, min_labels=1)
+    if value.endswith("."):
+        raise InputError("%s: a selector has no trailing dot, got %s" % (field, _show(value)))
+    if "_domainkey" in name:
+        raise InputError("%s must be the selector only, without _domainkey, got %s" % (field, _show(value)))
+    return name
+
+
+def email(value: t.Any, field: str) -> str:
+    """An address local@domain (dot-atom local part; the domain is checked like any domain)."""
+    control_free(value, field)
+    local, at, host = value.rpartition("@")
+    if not at or re.fullmatch(_LOCAL_PART, local) is None:
+        raise InputError("%s must be an address local@domain, got %s" % (field, _show(value)))
+    return "%s@%s" % (local, domain(host, field))
+
+
+# -- addresses and networks -------------------------------------------------------------------
+
+
+def network(
+    value: t.Any, field: str, allow_any: bool = False
+) -> t.Union[ipaddress.IPv4Network, ipaddress.IPv6Network]:
+    """An IP address or CIDR network (``[v6]/len`` too); host bits set are refused; /0 only with allow_any."""
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        value = str(value)
+    text(value, field)
+    raw = value
+    bracket = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](/[0-9]{1,3})?", raw)
+    if bracket:
+        raw = bracket.group(1) + (bracket.group(2) or "")
+    try:
+        net = ipaddress.ip_network(raw, strict=True)
+    except ValueError as err:
+        raise InputError("%s: %s is not an IP address or network: %s" % (field, _show(value), err)) from None
+    if net.prefixlen == 0 and not allow_any:
+        raise InputError(
+            "%s: %s matches every address on the Internet; that would let anyone in" % (field, _show(value))
+        )
+    return net
+
+
+def host_or_network(value: t.Any, field: str, allow_any: bool = False) -> str:
+    """An IP address, a CIDR network or a host name (OpenDKIM's host lists); returned as written."""
+    text(value, field)
+    try:
+        network(value, field, allow_any=allow_any)
+    except InputError as err:
+        if re.fullmatch(r"[0-9A-Fa-f:.\[\]/]+", value):  # it was meant as an address
+            raise err from None
+        domain(value, field, min_labels=1)
+    return value
+
+
+def port(value: t.Any, field: str) -> int:
+    """A TCP port 1-65535."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,5}", value):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+        raise InputError("%s must be a port 1-65535, got %s" % (field, _show(value)))
+    return value
+
+
+def smtp_reply_code(value: t.Any, field: str, classes: str = "45") -> int:
+    """An SMTP reply code (RFC 5321 4.2) whose first digit is in classes."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{3}", value):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 200 <= value <= 599 or str(value)[0] not in classes:
+        raise InputError(
+            "%s must be an SMTP reply code %sxx, got %s" % (field, "xx or ".join(classes), _show(value))
+        )
+    if str(value)[1] not in "012345":
+        raise InputError("%s: %s is not an SMTP reply code (second digit 0-5)" % (field, _show(value)))
+    return value
+
+
+# -- paths ------------------------------------------------------------------------------------
+
+
+def absolute_path(value: t.Any, field: str) -> str:
+    """An absolute, normalised path without control characters, whitespace or '..' components."""
+    text(value, field)
+    if not value.startswith("/"):
+        raise InputError("%s must be an absolute path, got %s" % (field, _show(value)))
+    if re.search(r"\s", value):
+        raise InputError("%s must not contain whitespace, got %s" % (field, _show(value)))
+    if ".." in value.split("/"):
+        raise InputError("%s must not contain '..', got %s" % (field, _show(value)))
+    return os.path.normpath(value)
+
+
+def path_under(value: t.Any, field: str, roots: t.Sequence[str]) -> str:
+    """An absolute path equal to or below one of roots."""
+    path = absolute_path(value, field)
+    for root in roots:
+        if path == root or path.startswith(root.rstrip("/") + "/"):
+            return path
+    raise InputError("%s: %s is not under %s" % (field, _show(value), " or ".join(roots)))
