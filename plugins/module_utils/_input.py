@@ -104,7 +104,9 @@ def domain(value: t.Any, field: str, min_labels: int = 2, underscore: bool = Fal
         try:
             name = name.encode("idna").decode("ascii")
         except UnicodeError as err:
-            raise InputError("%s: %s is not a valid internationalised domain name: %s" % (field, _show(value), err))
+            raise InputError(
+                "%s: %s is not a valid internationalised domain name: %s" % (field, _show(value), err)
+            ) from None
     name = name.lower()
     labels = name.split(".")
     if len(labels) < min_labels:
@@ -156,9 +158,7 @@ def email(value: t.Any, field: str) -> str:
 # -- addresses and networks -------------------------------------------------------------------
 
 
-def network(
-    value: t.Any, field: str, allow_any: bool = False
-) -> t.Union[ipaddress.IPv4Network, ipaddress.IPv6Network]:
+def network(value: t.Any, field: str, allow_any: bool = False) -> t.Union[ipaddress.IPv4Network, ipaddress.IPv6Network]:
     """An IP address or CIDR network (``[v6]/len`` too); host bits set are refused; /0 only with allow_any."""
     if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
         value = str(value)
@@ -204,9 +204,7 @@ def smtp_reply_code(value: t.Any, field: str, classes: str = "45") -> int:
     if isinstance(value, str) and re.fullmatch(r"[0-9]{3}", value):
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 200 <= value <= 599 or str(value)[0] not in classes:
-        raise InputError(
-            "%s must be an SMTP reply code %sxx, got %s" % (field, "xx or ".join(classes), _show(value))
-        )
+        raise InputError("%s must be an SMTP reply code %sxx, got %s" % (field, "xx or ".join(classes), _show(value)))
     if str(value)[1] not in "012345":
         raise InputError("%s: %s is not an SMTP reply code (second digit 0-5)" % (field, _show(value)))
     return value
