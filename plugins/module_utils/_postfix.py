@@ -222,7 +222,7 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
             "",
             [
                 ("myhostname", o.get("myhostname")),
-                ("mydomain", o.get("mydomain")),
+                ("mydomain", o.get("mydomain") or None),
                 ("myorigin", o.get("myorigin")),
                 ("mydestination", ", ".join(o.get("mydestination") or [])),
                 ("mynetworks", " ".join(o.get("mynetworks") or [])),
@@ -304,7 +304,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     allow_open = boolean(v.get("allow_open_networks", False), strict=False)
     out: t.Dict[str, t.Any] = {
         "myhostname": p.check(_hostname, v["myhostname"], f("myhostname")),
-        "mydomain": p.check(_hostname, v["mydomain"], f("mydomain")),
+        # Empty: not written (Postfix derives it from myhostname).
+        "mydomain": p.check(_hostname, v["mydomain"], f("mydomain")) if v["mydomain"] else "",
         "myorigin": p.check(_origin, v["myorigin"], f("myorigin")),
         "inet_interfaces": p.check(_interfaces, v["inet_interfaces"], f("inet_interfaces")),
         "inet_protocols": p.check(_choice, v["inet_protocols"], f("inet_protocols"), INET_PROTOCOLS),
