@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.mailauth.core.plugins.module_utils import _input
 from ansible_collections.mailauth.core.plugins.module_utils._files import (
     FilesError,
     display_attrs,
@@ -89,8 +90,6 @@ _PROTECTED_DIRS = frozenset(
     ]
 )
 
-_LDH_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-
 
 class DkimError(FilesError):
     """Invalid input or a state the requested policy forbids; nothing was changed."""
@@ -116,43 +115,22 @@ class KeySpec:
 # --------------------------------------------------------------------------- validation
 
 
-def normalize_domain(value: Any) -> str:
+def normalize_domain(value: Any, field: str = "domain") -> str:
     """Return the domain lower-cased without a trailing dot, or raise DkimError."""
-    if not isinstance(value, str) or not value.strip():
-        raise DkimError("domain must be a non-empty string, got %r" % (value,))
-    name = value.strip()
-    if name.endswith("."):
-        name = name[:-1]
+    if isinstance(value, str) and not value.isascii():
+        raise DkimError("%s %r is not ASCII; give the IDNA A-label form (xn--...) instead" % (field, value))
     try:
-        name.encode("ascii")
-    except UnicodeEncodeError:
-        raise DkimError("domain %r is not ASCII; give the IDNA A-label form (xn--...) instead" % (value,)) from None
-    labels = name.split(".")
-    if len(labels) < 2:
-        raise DkimError("domain %r must have at least two labels (e.g. example.org)" % (value,))
-    if len(name) > 253:
-        raise DkimError("domain %r is longer than 253 characters" % (value,))
-    for label in labels:
-        if not _LDH_LABEL.match(label):
-            raise DkimError(
-                "domain %r has an invalid label %r: labels are 1-63 letters, digits or hyphens,"
-                " not starting or ending with a hyphen" % (value, label)
-            )
-    if labels[-1].isdigit():
-        raise DkimError("domain %r looks like an IP address, not a domain name" % (value,))
-    return name.lower()
+        return _input.domain(value, field)
+    except _input.InputError as err:
+        raise DkimError(str(err)) from None
 
 
-def validate_selector(value: Any) -> str:
-    """Return the selector if it is a dot-atom of LDH labels (RFC 6376 3.1), or raise DkimError."""
-    if not isinstance(value, str) or not value:
-        raise DkimError("selector must be a non-empty string, got %r" % (value,))
-    for label in value.split("."):
-        if not _LDH_LABEL.match(label):
-            raise DkimError(
-                "selector %r is invalid: RFC 6376 selectors are dot-separated labels of 1-63 letters,"
-                " digits or hyphens, not starting or ending with a hyphen" % (value,)
-            )
+def validate_selector(value: Any, field: str = "selector") -> str:
+    """Return the selector as given if it is a dot-atom of LDH labels (RFC 6376 3.1), or raise DkimError."""
+    try:
+        _input.selector(value, field)
+    except _input.InputError as err:
+        raise DkimError(str(err)) from None
     return value
 
 
@@ -162,7 +140,7 @@ def parse_mode(value: Any) -> int:
         raise DkimError("mode must be '0600' or '0640', got %r" % (value,))
     if isinstance(value, int):
         mode = value
-    elif isinstance(value, str) and re.match(r"^0?[0-7]{3}$", value.strip()):
+    elif isinstance(value, str) and re.fullmatch(r"0?[0-7]{3}", value):
         mode = int(value.strip(), 8)
     else:
         raise DkimError("mode must be '0600' or '0640' (a quoted octal string), got %r" % (value,))
@@ -221,11 +199,13 @@ def build_specs(raw_keys: Sequence[Dict[str, Any]], state: str = "present") -> L
         try:
             if not isinstance(raw, dict):
                 raise DkimError("%s must be a dictionary" % where)
-            domain = normalize_domain(raw.get("domain"))
-            selector = validate_selector(raw.get("selector"))
+            domain = normalize_domain(raw.get("domain"), where + ".domain")
+            selector = validate_selector(raw.get("selector"), where + ".selector")
+            try:
+                _input.derived_name("%s._domainkey.%s" % (selector, domain), where + ": the DKIM record name")
+            except _input.InputError as err:
+                raise DkimError(str(err)) from None
             where = "keys[%d] (%s._domainkey.%s)" % (index, selector, domain)
-            if len(selector) + len("._domainkey.") + len(domain) > 253:
-                raise DkimError("%s: the DKIM record name is longer than 253 characters" % where)
             content = raw.get("private_key_content")
             key_type, size = raw.get("type"), raw.get("size")
             if state == "present":

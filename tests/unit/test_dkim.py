@@ -153,19 +153,19 @@ def test_generate_many_in_parallel_keeps_order():
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"domain": "", "selector": "s"}, "domain must be a non-empty string"),
-        ({"domain": "localhost", "selector": "s"}, "at least two labels"),
-        ({"domain": "-bad.example", "selector": "s"}, "invalid label '-bad'"),
-        ({"domain": "a..example", "selector": "s"}, "invalid label ''"),
-        ({"domain": "exa_mple.org", "selector": "s"}, "invalid label"),
+        ({"domain": "", "selector": "s"}, "keys[0].domain must be a domain name"),
+        ({"domain": "localhost", "selector": "s"}, "needs at least 2 labels"),
+        ({"domain": "-bad.example", "selector": "s"}, "'-bad' is not a DNS label"),
+        ({"domain": "a..example", "selector": "s"}, "has an empty label"),
+        ({"domain": "exa_mple.org", "selector": "s"}, "is not a DNS label"),
         ({"domain": "bücher.example", "selector": "s"}, "A-label"),
         ({"domain": "192.0.2.1", "selector": "s"}, "IP address"),
         ({"domain": ("a" * 63 + ".") * 4 + "org", "selector": "s"}, "longer than 253"),
-        ({"domain": "example.org", "selector": "bad_sel"}, "selector 'bad_sel' is invalid"),
-        ({"domain": "example.org", "selector": "a..b"}, "selector 'a..b' is invalid"),
-        ({"domain": "example.org", "selector": "../x"}, "is invalid"),
-        ({"domain": "example.org", "selector": "x/y"}, "is invalid"),
-        ({"domain": "example.org", "selector": "-s"}, "is invalid"),
+        ({"domain": "example.org", "selector": "bad_sel"}, "keys[0].selector (label 'bad_sel'): 'bad_sel' is not a DNS label"),
+        ({"domain": "example.org", "selector": "a..b"}, "keys[0].selector: 'a..b' has an empty label"),
+        ({"domain": "example.org", "selector": "../x"}, "keys[0].selector"),
+        ({"domain": "example.org", "selector": "x/y"}, "is not a DNS label"),
+        ({"domain": "example.org", "selector": "-s"}, "is not a DNS label"),
         ({"domain": "example.org", "selector": "s", "size": 512}, "RSA size must be one of 1024, 2048, 3072, 4096"),
         ({"domain": "example.org", "selector": "s", "size": 2049}, "RSA size must be one of"),
         ({"domain": "example.org", "selector": "s", "type": "dsa"}, "type must be one of rsa, ed25519"),
@@ -190,7 +190,7 @@ def test_all_errors_reported_at_once_and_duplicates():
         )
     text = str(err.value)
     assert "keys[1] (MX1._domainkey.example.org) duplicates keys[0]" in text
-    assert "bad_domain.org" in text
+    assert "keys[2].domain (label 'bad_domain')" in text
 
 
 def test_private_key_content_must_match_type_and_size():
