@@ -63,32 +63,11 @@ DEFAULT_FILE_MODE = 0o600
 KEY_SUFFIX = ".private"
 MAX_KEY_FILE_BYTES = 65536
 
-# Directories a typo in key_dir must never chmod/chown.
-_PROTECTED_DIRS = frozenset(
-    [
-        "/",
-        "/bin",
-        "/boot",
-        "/dev",
-        "/etc",
-        "/home",
-        "/lib",
-        "/lib64",
-        "/opt",
-        "/proc",
-        "/root",
-        "/run",
-        "/sbin",
-        "/srv",
-        "/sys",
-        "/tmp",
-        "/usr",
-        "/usr/local",
-        "/var",
-        "/var/lib",
-        "/var/tmp",
-    ]
-)
+# key_dir must be one of these (or below one), or a directory this module created (it leaves KEY_DIR_MARKER
+# there): an existing directory elsewhere (/etc/ssh, /etc/postfix, /root/.ssh...) is never chowned or chmodded.
+KEY_DIR_ROOTS = ("/etc/dkimkeys", "/etc/opendkim/keys", "/etc/dkimpy-milter/keys", "/var/lib/dkim")
+KEY_DIR_MARKER = ".mailauth-dkim-key-dir"
+_MARKER_TEXT = b"Created by mailauth.core.dkim_key: DKIM private keys, one directory per domain.\n"
 
 
 class DkimError(FilesError):
@@ -149,19 +128,40 @@ def parse_mode(value: Any) -> int:
     return mode
 
 
+def _under(path: str, roots: Sequence[str]) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in roots)
+
+
 def validate_key_dir(value: Any) -> str:
-    """Return the normalised absolute key directory, refusing system directories."""
-    if not isinstance(value, str) or not value:
-        raise DkimError("key_dir must be a non-empty path")
-    if not os.path.isabs(value):
-        raise DkimError("key_dir %r must be an absolute path" % (value,))
-    path = os.path.normpath(value)
-    if path in _PROTECTED_DIRS:
-        raise DkimError(
-            "key_dir %r is a system directory; its mode and owner would be changed. Use a dedicated"
-            " directory such as %s" % (value, DEFAULT_KEY_DIR)
-        )
-    return path
+    """Return the normalised key directory if this module may own it, or raise DkimError.
+
+    Allowed: a path equal to or below one of KEY_DIR_ROOTS (symlinks resolved), a directory that does not
+    exist yet (the module creates it and marks it with KEY_DIR_MARKER), or a directory it created before
+    (the marker is there). Any other existing directory is refused before anything changes.
+    """
+    try:
+        path = _input.absolute_path(value, "key_dir")
+    except _input.InputError as err:
+        raise DkimError(str(err)) from None
+    if path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    if _under(path, KEY_DIR_ROOTS) and _under(os.path.realpath(path), KEY_DIR_ROOTS):
+        return path
+    if not os.path.lexists(path):
+        return path
+    marker = os.path.join(path, KEY_DIR_MARKER)
+    if not os.path.islink(path) and os.path.isdir(path) and os.path.isfile(marker) and not os.path.islink(marker):
+        return path
+    raise DkimError(
+        "key_dir %r is an existing directory that this module did not create, outside %s: its owner and mode"
+        " would be changed. Use one of those directories, or a new directory (the module creates it)"
+        % (value, ", ".join(KEY_DIR_ROOTS))
+    )
+
+
+def owns_key_dir_by_marker(path: str) -> bool:
+    """Whether key_dir is outside KEY_DIR_ROOTS, so that the module marks it when it creates it."""
+    return not _under(path, KEY_DIR_ROOTS)
 
 
 def resolve_owner(owner: Any, group: Any) -> Tuple[int, int]:
@@ -602,9 +602,12 @@ def ensure_keys(
 
     diff_before = {}  # type: Dict[str, Any]
     diff_after = {}  # type: Dict[str, Any]
+    created = not os.path.lexists(key_dir)
     dir_changes = ensure_dir(key_dir, DIR_MODE, uid, gid, check_mode)
     if dir_changes:
         diff_before[key_dir + "/"], diff_after[key_dir + "/"] = dir_changes
+    if created and not check_mode and owns_key_dir_by_marker(key_dir):
+        write_atomic(os.path.join(key_dir, KEY_DIR_MARKER), _MARKER_TEXT, 0o640, uid, gid)
     for domain_dir in sorted({os.path.join(key_dir, p.spec.domain) for p in plans}):
         dir_changes = ensure_dir(domain_dir, DIR_MODE, uid, gid, check_mode)
         if dir_changes:

@@ -254,9 +254,17 @@ def test_decide_matrix(policy, index):
     assert _dkim.decide(policy, existing) == POLICY_MATRIX[policy][index]
 
 
+def mark(key_dir):
+    """A key directory as this module leaves it when it creates one outside KEY_DIR_ROOTS."""
+    key_dir.mkdir(parents=True, exist_ok=True)
+    (key_dir / _dkim.KEY_DIR_MARKER).write_bytes(b"")
+    return key_dir
+
+
 def _install(tmp_path, key):
     path = tmp_path / "keys" / "example.org" / "mx1.private"
     path.parent.mkdir(parents=True)
+    mark(path.parent.parent)
     path.parent.chmod(0o750)
     path.parent.parent.chmod(0o750)
     path.write_bytes(_dkim.serialize_private_key(key))
@@ -293,6 +301,7 @@ def test_policy_on_size_mismatch(tmp_path, keys_by_size, policy, outcome):
 def test_policy_on_invalid_file(tmp_path, policy, outcome):
     path = tmp_path / "keys" / "example.org" / "mx1.private"
     path.parent.mkdir(parents=True)
+    mark(path.parent.parent)
     path.write_text("not a key\n")
     if outcome == "error":
         with pytest.raises(_dkim.DkimError, match="not a readable unencrypted"):
@@ -398,6 +407,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
         real_write(fd, bytes(data[:10]))
         raise OSError(5, "Input/output error")
 
+    mark(tmp_path / "keys")
     monkeypatch.setattr(_dkim.os, "write", short_then_fail)
     with pytest.raises(OSError, match="Input/output error"):
         ensure(tmp_path / "keys", [spec(key_type="ed25519")])
@@ -425,6 +435,7 @@ def test_symlinks_are_refused(tmp_path):
     target.chmod(0o644)
     domain_dir = tmp_path / "keys" / "example.org"
     domain_dir.mkdir(parents=True)
+    mark(tmp_path / "keys")
     (domain_dir / "mx1.private").symlink_to(target)
     with pytest.raises(_dkim.DkimError, match="not a regular file"):
         ensure(tmp_path / "keys", [spec()])
@@ -526,6 +537,7 @@ def test_domain_dir_symlink_is_refused_before_any_change(tmp_path):
     elsewhere.mkdir(mode=0o755)
     key_dir = tmp_path / "keys"
     key_dir.mkdir(mode=0o700)
+    mark(key_dir)
     (key_dir / "example.net").symlink_to(elsewhere)
     specs = _dkim.build_specs([{"domain": "example.org", "selector": "a"}, {"domain": "example.net", "selector": "a"}])
     with pytest.raises(_dkim.DkimError, match=r"example\.net exists and is not a directory"):
