@@ -328,7 +328,11 @@ def has_private_key(value: t.Any) -> bool:
 def private_key_paths(value: t.Any, field: str) -> t.List[str]:
     """The fields (``domains[0].dkim[1].public_key``) of value whose string holds private key material."""
     if isinstance(value, dict):
-        return [p for key, item in value.items() for p in private_key_paths(item, "%s.%s" % (field, key) if field else str(key))]
+        return [
+            p
+            for key, item in value.items()
+            for p in private_key_paths(item, "%s.%s" % (field, key) if field else str(key))
+        ]
     if isinstance(value, (list, tuple)):
         return [p for index, item in enumerate(value) for p in private_key_paths(item, "%s[%d]" % (field, index))]
     return [field] if isinstance(value, str) and private_key_strings(value) else []

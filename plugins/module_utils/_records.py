@@ -1054,14 +1054,23 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
     shared selector with different keys, which would break verification for one of them.
     """
     by_domain: dict[str, dict[str, str]] = {}
-    for key in keys or []:
+    if not isinstance(keys, (list, type(None))):
+        raise RecordError(
+            "keys must be a list of {domain, selector, record} dictionaries, got %s" % type(keys).__name__
+        )
+    if not isinstance(domains, (list, type(None))):
+        raise RecordError("domains must be a list of domain entries, got %s" % type(domains).__name__)
+    for index, key in enumerate(keys or []):
         if not isinstance(key, dict):
-            continue
+            raise RecordError("keys[%d] must be a dictionary, got %s" % (index, type(key).__name__))
         record = key.get("record") or key.get("value")
         if not record:
             continue
-        domain = check_domain(key.get("domain"), "dkim key domain")
-        selector = check_selector(key.get("selector"))
+        if not isinstance(record, str):
+            raise RecordError("keys[%d].record must be a string, got %s" % (index, type(record).__name__))
+        check_text(record, "keys[%d].record" % index)
+        domain = check_domain(key.get("domain"), "keys[%d].domain" % index)
+        selector = check_selector(key.get("selector"), "keys[%d].selector" % index)
         known = by_domain.setdefault(domain, {})
         if selector in known and known[selector] != record:
             raise RecordError(
@@ -1070,9 +1079,11 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
             )
         known[selector] = record
     out = []
-    for entry in domains or []:
+    for index, entry in enumerate(domains or []):
+        if not isinstance(entry, dict):
+            raise RecordError("domains[%d] must be a dictionary, got %s" % (index, type(entry).__name__))
         entry = dict(entry)
-        name = check_domain(entry.get("name"), "domain name")
+        name = check_domain(entry.get("name"), "domains[%d].name" % index)
         selectors = by_domain.get(name, {})
         if selectors:
             entry["dkim"] = [{"selector": s, "value": v} for s, v in sorted(selectors.items())]

@@ -161,7 +161,10 @@ def test_generate_many_in_parallel_keeps_order():
         ({"domain": "bücher.example", "selector": "s"}, "A-label"),
         ({"domain": "192.0.2.1", "selector": "s"}, "IP address"),
         ({"domain": ("a" * 63 + ".") * 4 + "org", "selector": "s"}, "longer than 253"),
-        ({"domain": "example.org", "selector": "bad_sel"}, "keys[0].selector (label 'bad_sel'): 'bad_sel' is not a DNS label"),
+        (
+            {"domain": "example.org", "selector": "bad_sel"},
+            "keys[0].selector (label 'bad_sel'): 'bad_sel' is not a DNS label",
+        ),
         ({"domain": "example.org", "selector": "a..b"}, "keys[0].selector: 'a..b' has an empty label"),
         ({"domain": "example.org", "selector": "../x"}, "keys[0].selector"),
         ({"domain": "example.org", "selector": "x/y"}, "is not a DNS label"),
