@@ -282,7 +282,7 @@ def _der_private_key(blob: str) -> bool:
         serialization.load_der_private_key(der, password=None)
     except TypeError:
         return True  # an encrypted private key: still private key material
-    except Exception:  # noqa: BLE001 - cryptography raises ValueError, UnsupportedAlgorithm...
+    except Exception:
         return False
     return True
 
