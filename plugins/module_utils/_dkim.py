@@ -67,6 +67,12 @@ MAX_KEY_FILE_BYTES = 65536
 # there): an existing directory elsewhere (/etc/ssh, /etc/postfix, /root/.ssh...) is never chowned or chmodded.
 KEY_DIR_ROOTS = ("/etc/dkimkeys", "/etc/opendkim/keys", "/etc/dkimpy-milter/keys", "/var/lib/dkim")
 KEY_DIR_MARKER = ".mailauth-dkim-key-dir"
+# Outside KEY_DIR_ROOTS, a directory in these trees is made only for the user running the module: handing a new
+# /root/.ssh or /etc/sudoers.d to opendkim would give that user a way in.
+SYSTEM_TREES = (
+    "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin",
+    "/snap", "/sys", "/usr", "/var",
+)  # fmt: skip
 _MARKER_TEXT = b"Created by mailauth.core.dkim_key: DKIM private keys, one directory per domain.\n"
 
 
@@ -132,12 +138,13 @@ def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == root or path.startswith(root + "/") for root in roots)
 
 
-def validate_key_dir(value: Any) -> str:
+def validate_key_dir(value: Any, uid: Optional[int] = None) -> str:
     """Return the normalised key directory if this module may own it, or raise DkimError.
 
     Allowed: a path equal to or below one of KEY_DIR_ROOTS (symlinks resolved), a directory that does not
     exist yet (the module creates it and marks it with KEY_DIR_MARKER), or a directory it created before
-    (the marker is there). Any other existing directory is refused before anything changes.
+    (the marker is there). Any other existing directory is refused before anything changes. With uid (the
+    owner to set), a new or marked directory inside SYSTEM_TREES must be for the user running the module.
     """
     try:
         path = _input.absolute_path(value, "key_dir")
@@ -147,10 +154,16 @@ def validate_key_dir(value: Any) -> str:
         path = "/" + path.lstrip("/")
     if _under(path, KEY_DIR_ROOTS) and _under(os.path.realpath(path), KEY_DIR_ROOTS):
         return path
-    if not os.path.lexists(path):
-        return path
     marker = os.path.join(path, KEY_DIR_MARKER)
-    if not os.path.islink(path) and os.path.isdir(path) and os.path.isfile(marker) and not os.path.islink(marker):
+    marked = not os.path.islink(path) and os.path.isdir(path) and os.path.isfile(marker) and not os.path.islink(marker)
+    if not os.path.lexists(path) or marked:
+        real = os.path.realpath(path)
+        if uid is not None and uid != os.geteuid() and (_under(path, SYSTEM_TREES) or _under(real, SYSTEM_TREES)):
+            raise DkimError(
+                "key_dir %r is inside a system directory tree (%s) and outside %s: this module creates such a"
+                " directory only for the user running it, not for another owner"
+                % (value, real.split("/")[1] and "/" + real.split("/")[1], ", ".join(KEY_DIR_ROOTS))
+            )
         return path
     raise DkimError(
         "key_dir %r is an existing directory that this module did not create, outside %s: its owner and mode"
@@ -547,6 +560,7 @@ def ensure_keys(
     if regenerate not in REGENERATE_POLICIES:
         raise DkimError("regenerate must be one of %s, got %r" % (", ".join(REGENERATE_POLICIES), regenerate))
     uid, gid = resolve_owner(owner, group)
+    validate_key_dir(key_dir, uid)
 
     cache = PublicCache.load(key_dir)
     plans = []  # type: List[_Plan]

@@ -92,6 +92,9 @@ options:
         C(/var/lib/dkim) (symlinks resolved); or a directory that does not exist yet, which the module creates
         and marks with a file C(.mailauth-dkim-key-dir); or such a marked directory created by an earlier run
         (for example a shared-key directory on the controller).
+      - Outside those roots, a new or marked directory inside a system tree (C(/etc), C(/usr), C(/var), C(/root),
+        C(/home), C(/run), ...) is created only when O(owner) is the user running the module; handing, say, a new
+        C(/root/.ssh) to C(opendkim) is refused.
       - Any other existing directory (C(/etc), C(/etc/ssh), C(/etc/postfix), C(/root/.ssh), C(/usr/bin), ...)
         is refused before anything changes.
     type: path
