@@ -102,7 +102,7 @@ class KeySpec:
 
 def normalize_domain(value: Any, field: str = "domain") -> str:
     """Return the domain lower-cased without a trailing dot, or raise DkimError."""
-    if isinstance(value, str) and not value.isascii():
+    if isinstance(value, str) and _input._CONTROL.search(value) is None and not value.isascii():
         raise DkimError("%s %r is not ASCII; give the IDNA A-label form (xn--...) instead" % (field, value))
     try:
         return _input.domain(value, field)
