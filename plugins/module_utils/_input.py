@@ -68,6 +68,13 @@ def match(pattern: str | t.Pattern[str], value: t.Any, field: str, what: str) ->
     return value
 
 
+def choice(value: t.Any, field: str, choices: t.Sequence[str]) -> str:
+    """One of choices, exactly."""
+    if value not in choices:
+        raise InputError("%s must be one of %s, got %s" % (field, ", ".join(choices), _show(value)))
+    return value
+
+
 def string_list(value: t.Any, field: str) -> t.List[str]:
     """A list of single-line strings (a bare string is refused: it is not a list)."""
     if not isinstance(value, (list, tuple)):
