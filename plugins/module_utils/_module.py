@@ -50,6 +50,13 @@ def shape_problems(spec: t.Dict[str, t.Any], params: t.Any, prefix: str = "") ->
     return problems
 
 
+def _at(value: t.Any, field: str) -> t.Any:
+    """The value at a field path of private_key_paths (``domains[0].dkim[1].public_key``)."""
+    for name, index in re.findall(r"([^.\[\]]+)|\[([0-9]+)\]", field):
+        value = value[int(index)] if index else value[name]
+    return value
+
+
 class KeySafeModule(AnsibleModule):
     """An AnsibleModule whose no-log values hold every private key found in its arguments.
 
@@ -59,16 +66,23 @@ class KeySafeModule(AnsibleModule):
     private_key_fields: t.List[str] = []
     _shape_problems: t.List[str] = []
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(self, *args: t.Any, key_fields: t.Sequence[str] = (), **kwargs: t.Any) -> None:
+        """key_fields: where a private key belongs (``keys[*].private_key_content``, a no_log option).
+
+        A key there is masked whole by its no_log, never line by line: lines of an RSA private key
+        also stand in its public key (the modulus), and masking them would break the record the
+        module returns. A key anywhere else is masked line by line; refuse_private_keys then fails.
+        """
+        self._key_fields = [re.escape(f).replace(r"\*", "[0-9]+") for f in key_fields]
         super().__init__(*args, **kwargs)
         self._shape_problems = []  # validated: later failures are the module's own
 
     def _load_params(self) -> None:
         super()._load_params()
-        secrets: t.Set[str] = private_key_strings(self.params)
-        if secrets:
-            self.no_log_values.update(secrets)
-            self.private_key_fields = private_key_paths(self.params, "")
+        self.private_key_fields = private_key_paths(self.params, "")
+        for field in self.private_key_fields:
+            if not any(re.fullmatch(p, field) for p in self._key_fields):
+                self.no_log_values.update(private_key_strings(_at(self.params, field)))
         self._shape_problems = shape_problems(self.argument_spec, self.params)
 
     def fail_json(self, msg: str, **kwargs: t.Any) -> t.NoReturn:  # type: ignore[override]
@@ -77,10 +91,9 @@ class KeySafeModule(AnsibleModule):
             msg = "%s (%s)" % ("; ".join(self._shape_problems), msg)
         super().fail_json(msg=msg, **kwargs)
 
-    def refuse_private_keys(self, allowed: t.Sequence[str] = ()) -> None:
-        """Fail (the key masked) if a private key is in any argument but the allowed fields (``keys[*].name``)."""
-        patterns = [re.escape(a).replace(r"\*", "[0-9]+") for a in allowed]
-        wrong = [f for f in self.private_key_fields if not any(re.fullmatch(p, f) for p in patterns)]
+    def refuse_private_keys(self) -> None:
+        """Fail (the key masked) if a private key is in any argument but the key_fields."""
+        wrong = [f for f in self.private_key_fields if not any(re.fullmatch(p, f) for p in self._key_fields)]
         if wrong:
             self.fail_json(
                 msg="%s: holds a private key; give the public key only (never pass or publish a private key)"

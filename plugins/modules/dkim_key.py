@@ -282,10 +282,11 @@ def main() -> None:
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
         supports_check_mode=True,
+        key_fields=["keys[*].private_key_content"],
     )
     if not _dkim.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(_dkim.CRYPTOGRAPHY_IMPORT_ERROR))
-    module.refuse_private_keys(allowed=["keys[*].private_key_content"])
+    module.refuse_private_keys()
 
     params = module.params
     try:

@@ -1014,3 +1014,20 @@ def test_private_key_is_masked_in_the_invocation(tmp_path, capsys):
         "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     ), args
     _no_key_material(result)
+
+
+def test_shared_key_record_is_not_masked(tmp_path, capsys):
+    """Lines of an RSA private PEM also stand in its public key (the modulus): a key given where it
+    belongs (private_key_content, no_log) is masked whole, so the record returned stays intact."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    keys = [{"domain": "example.org", "selector": "shared", "type": "rsa", "private_key_content": pem}]
+    result = run_main(dkim_key.main, dkim_args(tmp_path, keys=keys, key_dir=str(tmp_path / "dkimkeys")), capsys)
+    assert result.get("failed") is not True, result
+    record = result["dkim_keys"][0]["record"]
+    assert "*" not in record
+    assert record.endswith("p=" + __import__("base64").b64encode(public).decode())
+    _no_key_material(result)
