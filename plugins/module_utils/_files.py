@@ -22,6 +22,7 @@ import os
 import pwd
 import re
 import shlex
+import shutil
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -241,12 +242,14 @@ def build_specs(
                     dirs.append(DirSpec(path, mode, uid, gid))
                     continue
                 content = raw.get("content")
-                if content is None:
-                    raise FilesError("%s: content is required" % where)
+                if not isinstance(content, str):
+                    raise FilesError(
+                        "%s: content must be a string (the whole file), got %s" % (where, type(content).__name__)
+                    )
                 validate = raw.get("validate") or None
                 if validate is not None and "%s" not in validate:
                     raise FilesError("%s: validate must contain %%s (the file to check), got %r" % (where, validate))
-                files.append(FileSpec(path, str(content).encode("utf-8"), mode, uid, gid, validate))
+                files.append(FileSpec(path, content.encode("utf-8"), mode, uid, gid, validate))
             except FilesError as err:
                 errors.append(str(err))
     if not files and not dirs and not errors:
@@ -296,22 +299,49 @@ class _Change:
         self.done = False
 
 
-def _check(change: _Change, run: Runner) -> None:
-    argv = [arg.replace("%s", change.staged or "") for arg in _split(change.spec)]
-    rc, out, err = run(argv)
+def _run_check(command: str, argv: List[str], what: str, run: Runner) -> None:
+    try:
+        rc, out, err = run(argv)
+    except OSError as exc:
+        raise FilesError("%s: the check `%s` could not run: %s; no file was changed" % (what, command, exc)) from None
     if rc != 0:
         detail = (err or out or "").strip().splitlines()
         raise FilesError(
             "%s: the check `%s` failed (exit %d)%s; no file was changed"
-            % (change.spec.path, change.spec.validate, rc, ": " + " / ".join(detail[-5:]) if detail else "")
+            % (what, command, rc, ": " + " / ".join(detail[-5:]) if detail else "")
         )
 
 
-def _split(spec: FileSpec) -> List[str]:
+def _check(change: _Change, run: Runner) -> None:
+    argv = [arg.replace("%s", change.staged or "") for arg in _split(change.spec.validate, change.spec.path)]
+    _run_check(change.spec.validate or "", argv, change.spec.path, run)
+
+
+def _split(command: Optional[str], what: str, installed: bool = True) -> List[str]:
+    """The check command as argv; with installed, its program must exist (a clear error before any write)."""
     try:
-        return shlex.split(spec.validate or "")
+        argv = shlex.split(command or "")
     except ValueError as err:
-        raise FilesError("%s: validate %r cannot be parsed: %s" % (spec.path, spec.validate, err)) from None
+        raise FilesError("%s: validate %r cannot be parsed: %s" % (what, command, err)) from None
+    if not argv:
+        raise FilesError("%s: validate is empty" % what)
+    if installed and shutil.which(argv[0]) is None:
+        raise FilesError("%s: the check program %r of validate %r is not installed" % (what, argv[0], command))
+    return argv
+
+
+def _check_set(changes: Sequence[_Change], command: str, run: Runner) -> None:
+    """Run command on a private directory that holds every file of the set as it will be (by base name)."""
+    argv_template = _split(command, "validate_set")
+    workdir = tempfile.mkdtemp(prefix=".mailauth-check-")
+    try:
+        for change in changes:
+            with open(os.path.join(workdir, os.path.basename(change.spec.path)), "wb") as handle:
+                handle.write(change.spec.content)
+        argv = [arg.replace("%s", workdir) for arg in argv_template]
+        _run_check(command, argv, "validate_set", run)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _restore(changes: Sequence[_Change]) -> List[str]:
@@ -345,8 +375,13 @@ def ensure_files(
     dirs: Sequence[DirSpec],
     check_mode: bool,
     run: Runner,
+    validate_set: Optional[str] = None,
 ) -> Tuple[bool, List[Dict[str, Any]], List[Dict[str, Any]]]:
-    """Ensure dirs, then files in order; return (changed, per-file results, diffs)."""
+    """Ensure dirs, then files in order; return (changed, per-file results, diffs).
+
+    validate_set: a command run before any file moves, on a private directory holding every file
+    of the set (by base name) as it will be, e.g. ``postfix -c %s check``.
+    """
     diffs: List[Dict[str, Any]] = []
     changed = False
     for spec in dirs:
@@ -369,8 +404,15 @@ def ensure_files(
     if check_mode:
         for change in changes:
             if change.spec.validate:
-                _split(change.spec)
+                _split(change.spec.validate, change.spec.path, installed=False)
+        if validate_set:
+            _split(validate_set, "validate_set", installed=False)
     else:
+        for change in changes:
+            if change.content_changed and change.spec.validate:
+                _split(change.spec.validate, change.spec.path)
+        if validate_set and any(change.content_changed for change in changes):
+            _check_set(changes, validate_set, run)
         _apply(changes, run)
     results = []
     for change in changes:

@@ -65,6 +65,13 @@ options:
           - Command that checks the new content before it replaces the file; C(%s) is the staged file.
           - Not run through a shell. Runs only when the content changes.
         type: str
+  validate_set:
+    description:
+      - Command that checks the whole set of files before any of them is moved into place; C(%s) is a private
+        temporary directory that holds every file of O(files) as it will be, under its base name (for example
+        C(postfix -c %s check) for C(main.cf) and C(master.cf)). Not run through a shell.
+      - Runs only when a content changes. If it fails, no file is changed.
+    type: str
   directories:
     description: Directories created (with their parents) or corrected before the files are written.
     type: list
@@ -175,6 +182,7 @@ def main() -> None:
                     validate=dict(type="str"),
                 ),
             ),
+            validate_set=dict(type="str"),
             directories=dict(
                 type="list",
                 elements="dict",
@@ -186,7 +194,13 @@ def main() -> None:
     )
     try:
         files, dirs = _files.build_specs(module.params["files"], module.params["directories"])
-        changed, results, diff = _files.ensure_files(files, dirs, check_mode=module.check_mode, run=module.run_command)
+        changed, results, diff = _files.ensure_files(
+            files,
+            dirs,
+            check_mode=module.check_mode,
+            run=lambda argv: module.run_command(argv, handle_exceptions=False),
+            validate_set=module.params["validate_set"],
+        )
     except _files.FilesError as err:
         module.fail_json(msg=str(err))
     except OSError as err:

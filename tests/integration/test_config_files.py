@@ -89,3 +89,40 @@ def test_bad_input_is_refused_before_any_change(tmp_path, module_runner):
     assert result["failed"] is True
     assert "must be absolute" in result["msg"] and "no-such-user-x" in result["msg"], result["msg"]
     assert tree(base) == {}
+
+
+def test_a_missing_check_program_is_named_and_nothing_changes(tmp_path, module_runner):
+    base = tmp_path / "root"
+    base.mkdir()
+    assert module_runner("config_files", args(base))["changed"] is True
+    before = tree(base)
+    bad = args(base, conf="a = 2\n")
+    bad["files"][0]["content"] = "changed\n"
+    bad["files"][1]["validate"] = "/usr/sbin/no-such-checker -n %s"
+    result = module_runner("config_files", bad)
+    assert result["failed"] is True
+    assert "no-such-checker" in result["msg"] and "is not installed" in result["msg"], result["msg"]
+    assert "Error executing command" not in result["msg"] and "Traceback" not in result["msg"]
+    assert tree(base) == before
+
+
+def test_validate_set_sees_every_file_and_a_failure_changes_nothing(tmp_path, module_runner):
+    base = tmp_path / "root"
+    base.mkdir()
+    assert module_runner("config_files", args(base))["changed"] is True
+    before = tree(base)
+    # Fails unless the staging directory holds both files with their new content, as Postfix's
+    # `postfix -c DIR check` reads main.cf and master.cf together.
+    set_check = 'sh -c \'grep -q three "$1/table" && grep -q "a = 2" "$1/svc.conf" && exit 1; exit 0\' check %s'
+    bad = args(base, conf="a = 2\n")
+    bad["files"][0]["content"] = "one\ntwo\nthree\n"
+    bad["validate_set"] = set_check
+    result = module_runner("config_files", bad)
+    assert result["failed"] is True and "validate_set: the check" in result["msg"], result
+    assert tree(base) == before
+    bad["files"][0]["content"] = "one\ntwo\nfour\n"
+    for check in (True, False, True, False):
+        result = module_runner("config_files", bad, check=check, diff=True)
+        assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    assert (base / "etc" / "table").read_text() == "one\ntwo\nfour\n"

@@ -28,9 +28,9 @@ def run_real(argv):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def ensure(files, dirs=(), check_mode=False, run=run_real):
+def ensure(files, dirs=(), check_mode=False, run=run_real, validate_set=None):
     specs, dir_specs = build(files, dirs)
-    return _files.ensure_files(specs, dir_specs, check_mode=check_mode, run=run)
+    return _files.ensure_files(specs, dir_specs, check_mode=check_mode, run=run, validate_set=validate_set)
 
 
 def mode_of(path) -> int:
@@ -90,11 +90,11 @@ def test_validate_runs_on_the_staged_file_with_earlier_files_in_place(tmp_path):
     ensure(
         [
             {"path": str(table), "content": "t1\n"},
-            {"path": str(conf), "content": "c1\n", "validate": "checker -n -x %s"},
+            {"path": str(conf), "content": "c1\n", "validate": "true -n -x %s"},
         ],
         run=run,
     )
-    assert seen["argv"][:3] == ["checker", "-n", "-x"] and seen["argv"][3] != str(conf)
+    assert seen["argv"][:3] == ["true", "-n", "-x"] and seen["argv"][3] != str(conf)
     assert seen["staged"] == "c1\n" and seen["table"] == "t1\n"
     assert not os.path.exists(seen["argv"][3])
 
@@ -145,6 +145,9 @@ def test_check_mode_runs_no_check_and_writes_nothing(tmp_path):
         ([{"path": "/x/a", "content": ""}, {"path": "/x/a/", "content": ""}], "duplicates"),
         ([{"path": "/x/a", "content": "", "owner": "no-such-user-x"}], "user 'no-such-user-x' does not exist"),
         ([], "at least one file"),
+        ([{"path": "/x/a", "content": None}], "content must be a string"),
+        ([{"path": "/x/a", "content": {"a": 1}}], "content must be a string"),
+        ([{"path": "/x/a", "content": ["x"]}], "content must be a string"),
     ],
 )
 def test_bad_input_is_refused_before_anything(files, message):
@@ -164,3 +167,78 @@ def test_symlink_in_place_of_a_file_is_refused(tmp_path):
 def test_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(_files.FilesError, match="does not exist"):
         ensure([{"path": str(tmp_path / "nope" / "f"), "content": "x\n"}])
+
+
+def test_missing_check_program_is_named_before_anything_is_written(tmp_path):
+    conf = tmp_path / "conf"
+    conf.write_text("old\n")
+    table = tmp_path / "table"
+    files = [
+        {"path": str(table), "content": "new table\n"},
+        {"path": str(conf), "content": "new\n", "validate": "no-such-checker-x -n %s"},
+    ]
+    with pytest.raises(_files.FilesError, match=r"check program 'no-such-checker-x' .* is not installed"):
+        ensure(files)
+    assert conf.read_text() == "old\n" and not table.exists()
+    assert sorted(os.listdir(tmp_path)) == ["conf"]
+
+
+def test_a_check_that_cannot_run_restores_the_files(tmp_path):
+    """The program vanishes between the plan and the run (OSError from the runner): files are put back."""
+    table = tmp_path / "table"
+    conf = tmp_path / "conf"
+    table.write_text("old table\n")
+    conf.write_text("old conf\n")
+
+    def run(_argv):
+        raise FileNotFoundError(2, "No such file or directory", "true")
+
+    files = [
+        {"path": str(table), "content": "new table\n"},
+        {"path": str(conf), "content": "new conf\n", "validate": "true %s"},
+    ]
+    with pytest.raises(_files.FilesError, match=r"could not run: .*No such file or directory.*; no file was changed"):
+        ensure(files, run=run)
+    assert table.read_text() == "old table\n" and conf.read_text() == "old conf\n"
+    assert sorted(os.listdir(tmp_path)) == ["conf", "table"]
+
+
+def test_validate_set_checks_the_whole_set_before_any_file_moves(tmp_path):
+    seen = {}
+
+    def run(argv):
+        directory = argv[-1]
+        seen["files"] = {name: Path(directory, name).read_text() for name in os.listdir(directory)}
+        seen["mode"] = mode_of(directory)
+        return (
+            (1, "", "fatal: master.cf: line 3: bad field count") if "bad" in seen["files"]["master.cf"] else (0, "", "")
+        )
+
+    main = tmp_path / "main.cf"
+    master = tmp_path / "master.cf"
+    main.write_text("old main\n")
+    master.write_text("old master\n")
+    files = [{"path": str(main), "content": "new main\n"}, {"path": str(master), "content": "bad\n"}]
+    with pytest.raises(
+        _files.FilesError, match=r"validate_set: the check .* failed .*bad field count; no file was changed"
+    ):
+        ensure(files, run=run, validate_set="true -c %s")
+    assert seen["files"] == {"main.cf": "new main\n", "master.cf": "bad\n"} and seen["mode"] == 0o700
+    assert main.read_text() == "old main\n" and master.read_text() == "old master\n"
+
+    files[1]["content"] = "good\n"
+    changed, _results, _diff = ensure(files, run=run, validate_set="true -c %s")
+    assert changed and master.read_text() == "good\n" and main.read_text() == "new main\n"
+    assert sorted(os.listdir(tmp_path)) == ["main.cf", "master.cf"]
+
+
+def test_validate_set_does_not_run_when_nothing_changed_or_in_check_mode(tmp_path):
+    def run(_argv):
+        raise AssertionError("ran a check")
+
+    (tmp_path / "main.cf").write_text("same\n")
+    files = [{"path": str(tmp_path / "main.cf"), "content": "same\n"}]
+    assert ensure(files, run=run, validate_set="true %s")[0] is False
+    files[0]["content"] = "other\n"
+    assert ensure(files, run=run, validate_set="true %s", check_mode=True)[0] is True
+    assert (tmp_path / "main.cf").read_text() == "same\n"

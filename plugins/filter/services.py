@@ -1,0 +1,59 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Jinja filters of the service roles: postfix_config, postfix_relay_problems, opendkim_config.
+
+Thin wrappers over ``module_utils/_postfix.py`` and ``module_utils/_opendkim.py``: the roles'
+variables are validated there, in Python, before any template renders them.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.mailauth.core.plugins.module_utils import _opendkim, _postfix
+from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
+
+
+def _variables(name, values):
+    if not isinstance(values, dict):
+        raise AnsibleFilterError("%s: the input must be a dictionary of the role's variables" % name)
+    return values
+
+
+def postfix_config(values):
+    """The postfix role's variables (without the postfix_ prefix), validated into what its templates render."""
+    try:
+        return _postfix.build(_variables("postfix_config", values))
+    except KeyError as err:
+        raise AnsibleFilterError("postfix_config: the variable postfix_%s is missing" % err.args[0]) from None
+    except InputError as err:
+        raise AnsibleFilterError("Invalid Postfix input: %s" % err) from None
+
+
+def postfix_relay_problems(files, allow_open_networks=False):
+    """Relay problems of the rendered main.cf and master.cf (config_files entries), as sentences."""
+    if not isinstance(files, list) or not all(isinstance(f, dict) and "path" in f for f in files):
+        raise AnsibleFilterError("postfix_relay_problems: the input must be the list of config_files entries")
+    by_name = {f["path"].rsplit("/", 1)[-1]: f.get("content") or "" for f in files}
+    return _postfix.relay_problems(by_name.get("main.cf", ""), by_name.get("master.cf", ""), allow_open_networks)
+
+
+def opendkim_config(values):
+    """The opendkim role's variables (without the opendkim_ prefix), validated into what its templates render."""
+    try:
+        return _opendkim.build(_variables("opendkim_config", values))
+    except KeyError as err:
+        raise AnsibleFilterError("opendkim_config: the variable opendkim_%s is missing" % err.args[0]) from None
+    except InputError as err:
+        raise AnsibleFilterError("Invalid OpenDKIM input: %s" % err) from None
+
+
+class FilterModule:
+    """mailauth.core service-role filters."""
+
+    def filters(self):
+        return {
+            "postfix_config": postfix_config,
+            "postfix_relay_problems": postfix_relay_problems,
+            "opendkim_config": opendkim_config,
+        }

@@ -1,0 +1,196 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""OpenDKIM configuration: the opendkim role's variables validated into opendkim.conf and its host lists.
+
+:func:`build` checks every value that reaches opendkim.conf, dkimpy-milter.conf or a table
+with :mod:`_input` and returns what the templates render; :func:`conf` is the one list of the
+settings the role writes (OpenDKIM reads setting names case-insensitively, so extras are
+compared case-insensitively against it).
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from ansible_collections.mailauth.core.plugins.module_utils import _input
+from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
+from ansible_collections.mailauth.core.plugins.module_utils._postfix import Problems
+
+SETTING_NAME = r"[A-Za-z][A-Za-z0-9]*"
+_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+SOCKET = r"inet6?:" + _PORT + r"@(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])|local:/[A-Za-z0-9_./\-]+"
+# RFC 5322 field names (printable ASCII but the colon).
+HEADER_NAME = r"[!-9;-~]+"
+DAEMON_NAME = r"[A-Za-z0-9_.\-]+"
+RESTART_RATE = r"[0-9]+/[0-9]+[smhdSMHD]?"
+MODES = ("s", "v", "sv")
+CANONICALIZATIONS = ("relaxed", "simple", "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple")
+
+TABLES = "/etc/opendkim"
+
+
+def conf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, t.Any]]]]:
+    """opendkim.conf as sections of (setting, value); None leaves a setting out. The one list of managed settings."""
+    signing = bool(o.get("rsa_keys"))
+    restart = bool(o.get("auto_restart"))
+    return [
+        (
+            "",
+            [
+                ("Syslog", "yes"),
+                ("SyslogSuccess", "yes"),
+                ("LogWhy", "yes" if o.get("log_why") else "no"),
+                ("UserID", "opendkim"),
+                ("UMask", "007"),
+                ("PidFile", o.get("pid_file")),
+                ("Socket", o.get("socket")),
+            ],
+        ),
+        (
+            "One algorithm per instance in 2.11.0~beta2: RSA here, ed25519 through dkimpy-milter.",
+            [
+                ("Mode", o.get("mode")),
+                ("Canonicalization", o.get("canonicalization")),
+                ("SignatureAlgorithm", "rsa-sha256"),
+                ("OversignHeaders", ",".join(o.get("oversign_headers") or [])),
+                ("MultipleSignatures", "yes" if signing else None),
+                ("KeyTable", "file:%s/KeyTable" % TABLES if signing else None),
+                ("SigningTable", "refile:%s/SigningTable" % TABLES if signing else None),
+                ("ExternalIgnoreList", "%s/TrustedHosts" % TABLES),
+                ("InternalHosts", "%s/InternalHosts" % TABLES),
+                ("MacroList", "daemon_name|%s" % o.get("originating_daemon_name")),
+            ],
+        ),
+        (
+            "DNS (verification): libunbound, pointed at the host's resolvers. ResolverConfiguration only for"
+            " RFC 6761 zones of a lab (2.11.0~beta2 re-reads it for every message: see the role's README).",
+            [
+                ("Nameservers", ",".join(o.get("nameservers") or []) or None),
+                (
+                    "ResolverConfiguration",
+                    "%s/unbound.conf" % TABLES if o.get("resolver_nodefault_zones") else None,
+                ),
+                ("TrustAnchorFile", o.get("trust_anchor_file") or None),
+            ],
+        ),
+        (
+            "Supervision: the parent process restarts the filter when it dies, at most AutoRestartRate (n/t).",
+            [
+                ("AutoRestart", "yes" if restart else None),
+                ("AutoRestartRate", o.get("auto_restart_rate") if restart else None),
+            ],
+        ),
+    ]
+
+
+MANAGED = frozenset(name.lower() for _comment, settings in conf({}) for name, _value in settings)
+
+
+def setting_value(value: t.Any, field: str) -> str:
+    """An opendkim.conf value: one line (a list is joined with commas)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_input.string_list(value, field))
+    return _input.text(value, field, scalars=True).strip()
+
+
+def _choice(value: t.Any, field: str, choices: t.Sequence[str]) -> str:
+    if value not in choices:
+        raise InputError("%s must be one of %s, got %r" % (field, ", ".join(choices), value))
+    return value
+
+
+def _hosts(value: t.Any, field: str, p: Problems) -> t.List[str]:
+    items = p.check(_input.string_list, value, field)
+    return [
+        h for h in (p.check(_input.host_or_network, h, "%s[%d]" % (field, i)) for i, h in enumerate(items or [])) if h
+    ]
+
+
+def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
+    """Validate the opendkim role's variables (names without ``opendkim_``); return what the templates render."""
+    p = Problems()
+
+    def f(name: str) -> str:
+        return "opendkim_" + name
+
+    out: t.Dict[str, t.Any] = {
+        "mode": p.check(_choice, v["mode"], f("mode"), MODES),
+        "canonicalization": p.check(_choice, v["canonicalization"], f("canonicalization"), CANONICALIZATIONS),
+        "originating_daemon_name": p.match(
+            v["originating_daemon_name"], f("originating_daemon_name"), DAEMON_NAME, "a daemon name"
+        ),
+        "key_dir": p.check(_input.absolute_path, v["key_dir"], f("key_dir")),
+        "pid_file": v["pid_file"],
+        "log_why": bool(v["log_why"]),
+        "auto_restart": bool(v["auto_restart"]),
+        "rsa_keys": bool(v["rsa_keys"]),
+    }
+    for name in ("socket", "dkimpy_milter_socket"):
+        out[name] = p.match(v[name], f(name), SOCKET, "inet:PORT@HOST (port 1-65535) or local:/absolute/path")
+    if out["socket"] and out["socket"] == out["dkimpy_milter_socket"]:
+        p.add("opendkim_socket and opendkim_dkimpy_milter_socket must differ")
+    if out["auto_restart"]:
+        out["auto_restart_rate"] = p.match(
+            v["auto_restart_rate"],
+            f("auto_restart_rate"),
+            RESTART_RATE,
+            "n/t with t in seconds or with s, m, h or d (e.g. 10/1h)",
+        )
+    out["trust_anchor_file"] = v["trust_anchor_file"] and p.check(
+        _input.absolute_path, v["trust_anchor_file"], f("trust_anchor_file")
+    )
+    headers = p.check(_input.string_list, v["oversign_headers"], f("oversign_headers")) or []
+    out["oversign_headers"] = [
+        p.match(h, "%s[%d]" % (f("oversign_headers"), i), HEADER_NAME, "a header field name")
+        for i, h in enumerate(headers)
+    ]
+    nameservers = p.check(_input.string_list, v["nameservers"], f("nameservers")) or []
+    out["nameservers"] = [
+        str(net.network_address)
+        for net in (
+            p.check(_input.network, n, "%s[%d]" % (f("nameservers"), i), True) for i, n in enumerate(nameservers)
+        )
+        if net is not None
+    ]
+    if any(net.count("/") for net in nameservers if isinstance(net, str)):
+        p.add("opendkim_nameservers must be addresses, not networks")
+    zones = p.check(_input.string_list, v["resolver_nodefault_zones"], f("resolver_nodefault_zones")) or []
+    out["resolver_nodefault_zones"] = [
+        p.check(_input.domain, z, "%s[%d]" % (f("resolver_nodefault_zones"), i), 1) for i, z in enumerate(zones)
+    ]
+    out["internal_hosts"] = _hosts(v["internal_hosts"], f("internal_hosts"), p)
+    out["trusted_hosts"] = _hosts(v["trusted_hosts"], f("trusted_hosts"), p)
+
+    extra = v["conf_extra"]
+    extras: t.List[t.List[str]] = []
+    if not isinstance(extra, dict):
+        p.add("opendkim_conf_extra must be a dictionary (setting: value), got %r" % (extra,))
+    else:
+        seen: t.Dict[str, str] = {}
+        for raw_name, raw_value in extra.items():
+            field = "opendkim_conf_extra[%r]" % (raw_name,)
+            name = p.match(raw_name, field, SETTING_NAME, "an OpenDKIM setting name (letters, digits)")
+            value = p.check(setting_value, raw_value, field)
+            if name is None or value is None:
+                continue
+            if name.lower() in MANAGED:
+                p.add("%s sets %s, which the role manages (OpenDKIM reads names case-insensitively)" % (field, name))
+            elif name.lower() in seen:
+                p.add("%s sets %s a second time (also %s)" % (field, name, seen[name.lower()]))
+            else:
+                seen[name.lower()] = field
+                extras.append([name, value])
+    if p.items:
+        raise InputError("; ".join(p.items))
+    sections = [{"comment": c, "settings": [[n, val] for n, val in s if val is not None]} for c, s in conf(out)]
+    if extras:
+        sections.append({"comment": "Extra settings (opendkim_conf_extra)", "settings": sorted(extras)})
+    out["conf"] = sections
+    # dkimpy-milter splits a one-token InternalHosts file line on ':' (so '::1' broke the whole list):
+    # it gets the list inline, as a comma-separated dataset.
+    out["dkimpy_internal_hosts"] = "csl:" + ",".join(re.sub(r"^\[(.*)\]$", r"\1", h) for h in out["internal_hosts"])
+    return out

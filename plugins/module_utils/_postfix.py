@@ -1,0 +1,540 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Postfix configuration: the role's variables validated into main.cf and master.cf, and the relay invariant.
+
+:func:`build` turns the postfix role's variables into what its templates render (every value
+checked with :mod:`_input`; every problem reported at once, naming the variable).
+:func:`relay_problems` reads the rendered main.cf and master.cf, as Postfix would, and checks
+that no smtpd service lets a client relay other than through ``permit_mynetworks`` (with
+checked networks) or ``permit_sasl_authenticated``, with a reject at the end.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import typing as t
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.mailauth.core.plugins.module_utils import _input
+from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
+
+# Postfix parameter names: letters, digits and underscores (smtp_tls_CApath has capitals).
+PARAM_NAME = r"[A-Za-z][A-Za-z0-9_]*"
+# A milter address as Postfix takes it: inet:HOST:PORT or unix:PATH.
+MILTER = r"inet:[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}|unix:/?[A-Za-z0-9_./\-]+"
+# One smtpd restriction: a name, optionally with one table or service argument.
+RESTRICTION = r"[a-z][a-z0-9_]*(?: [a-z0-9_]+:[^\s,]+)?"
+# A value of mydestination: a domain, or text built from $parameter references.
+DESTINATION = r"(?:\$\{?[a-z_]+\}?|[A-Za-z0-9.\-])+"
+# An alias (local part) and an alias target (a local user or an address; no pipes, files or includes).
+ALIAS_NAME = r"[a-z0-9][a-z0-9._+\-]*"
+ALIAS_TARGET = r"[A-Za-z0-9][A-Za-z0-9._+\-]*(?:@[A-Za-z0-9.\-]+)?"
+# master.cf fields.
+SERVICE_NAME = r"[A-Za-z0-9][A-Za-z0-9._\-]*|(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):[A-Za-z0-9]+"
+SERVICE_KEYS = ("service", "type", "private", "unpriv", "chroot", "wakeup", "maxproc", "command", "args")
+SERVICE_TYPES = ("inet", "unix", "unix-dgram", "fifo", "pass")
+FLAG = r"[yn\-]"
+WAKEUP = r"-|[0-9]+\??"
+MAXPROC = r"-|[0-9]+"
+COMMAND = r"[a-z][a-z0-9_\-]*"
+# master.cf arguments: `-o name=value` (no whitespace in the value) or other single words.
+ARG = r"-o [A-Za-z][A-Za-z0-9_]*=\S*|[^\s]+"
+TLS_LEVELS_SMTPD = ("none", "may", "encrypt")
+TLS_LEVELS_SMTP = ("none", "may", "encrypt", "dane", "verify", "secure")
+INET_PROTOCOLS = ("all", "ipv4", "ipv6", "ipv4, ipv6")
+MILTER_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
+
+# Restrictions that may come before the final reject of smtpd_relay_restrictions: the two ways a
+# client is allowed to relay, and everything that can only reject or defer.
+RELAY_PERMITS = ("permit_mynetworks", "permit_sasl_authenticated")
+RELAY_ENDS = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer")
+
+
+class Problems:
+    """Collects problems; each is one sentence naming the variable."""
+
+    def __init__(self) -> None:
+        self.items: t.List[str] = []
+
+    def check(self, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Run a validator; keep its message and return None if it fails."""
+        try:
+            return func(*args, **kwargs)
+        except InputError as err:
+            self.items.append(str(err))
+            return None
+
+    def match(self, value: t.Any, field: str, pattern: str, what: str) -> t.Optional[str]:
+        """_input.match, kept as a problem."""
+        return self.check(_input.match, pattern, value, field, what)
+
+    def add(self, message: str) -> None:
+        self.items.append(message)
+
+
+def param_name(value: t.Any, field: str) -> str:
+    """A main.cf parameter name, trimmed as Postfix trims it (``'mynetworks '`` is ``mynetworks``)."""
+    _input.control_free(value, field)
+    return _input.match(PARAM_NAME, value.strip(), field, "a Postfix parameter name (letters, digits, _)")
+
+
+def param_value(value: t.Any, field: str) -> str:
+    """A main.cf value: a string, number, boolean (yes/no) or list (joined with ', '); one line."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_input.string_list(value, field))
+    return _input.text(value, field, allow_empty=True, scalars=True).strip()
+
+
+def postfix_network(value: t.Any, field: str, allow_any: bool) -> str:
+    """A mynetworks entry written the way Postfix reads it (IPv6 in brackets)."""
+    net = _input.network(value, field, allow_any=allow_any)
+    if net.version == 6:
+        address = value.split("/")[0].strip("[]")  # as written: [::ffff:127.0.0.0]/104 stays so
+        return "[%s]/%d" % (address, net.prefixlen)
+    return str(net)
+
+
+def _choice(value: t.Any, field: str, choices: t.Sequence[str]) -> str:
+    if value not in choices:
+        raise InputError("%s must be one of %s, got %r" % (field, ", ".join(choices), value))
+    return value
+
+
+def _int(value: t.Any, field: str, minimum: int = 0) -> int:
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise InputError("%s must be a whole number >= %d, got %r" % (field, minimum, value))
+    return value
+
+
+def _list(value: t.Any, field: str, check: t.Callable[[t.Any, str], t.Any], problems: Problems) -> t.List[t.Any]:
+    items = problems.check(_input.string_list, value, field)
+    if items is None:
+        return []
+    return [problems.check(check, item, "%s[%d]" % (field, index)) for index, item in enumerate(items)]
+
+
+def _interfaces(value: t.Any, field: str) -> str:
+    text = _input.text(value, field)
+    if text in ("all", "loopback-only"):
+        return text
+    for index, item in enumerate(re.split(r"[\s,]+", text.strip())):
+        _input.host_or_network(item, "%s (item %d)" % (field, index))
+    return text
+
+
+def _hostname(value: t.Any, field: str) -> str:
+    return _input.domain(value, field, min_labels=1)
+
+
+def _origin(value: t.Any, field: str) -> str:
+    text = _input.text(value, field)
+    if re.fullmatch(r"\$\{?(mydomain|myhostname)\}?", text):
+        return text
+    return _input.domain(text, field, min_labels=1)
+
+
+def _destination(value: t.Any, field: str) -> str:
+    text = _input.match(DESTINATION, value, field, "a domain or $parameter text")
+    return text if "$" in text else _input.domain(text, field, min_labels=1)
+
+
+def _restrictions(value: t.Any, field: str, problems: Problems) -> t.List[str]:
+    return [
+        r
+        for r in _list(
+            value, field, lambda v, f: _input.match(RESTRICTION, v, f, "a restriction (name [type:table])"), problems
+        )
+        if r
+    ]
+
+
+def _milters(value: t.Any, field: str, problems: Problems) -> t.List[str]:
+    return [
+        m
+        for m in _list(value, field, lambda v, f: _input.match(MILTER, v, f, "inet:HOST:PORT or unix:/path"), problems)
+        if m
+    ]
+
+
+def _service(raw: t.Any, field: str, chroot_default: str, problems: Problems) -> t.Optional[t.Dict[str, t.Any]]:
+    """One master.cf service, every field checked; None if a field is wrong."""
+    if not isinstance(raw, dict):
+        problems.add("%s must be a dictionary (service, type, command, ...), got %r" % (field, raw))
+        return None
+    before = len(problems.items)
+    missing = [key for key in ("service", "type", "command") if raw.get(key) in (None, "")]
+    if missing:
+        problems.add("%s lacks %s" % (field, ", ".join(missing)))
+        return None
+    unknown = sorted(set(raw) - set(SERVICE_KEYS))
+    if unknown:
+        problems.add("%s has unknown keys %s" % (field, ", ".join(map(str, unknown))))
+    out = {
+        "service": problems.match(raw["service"], field + ".service", SERVICE_NAME, "a service name"),
+        "type": problems.check(_choice, raw["type"], field + ".type", SERVICE_TYPES),
+        "command": problems.match(raw["command"], field + ".command", COMMAND, "a Postfix daemon name"),
+    }
+    for key, pattern, what in (
+        ("private", FLAG, "y, n or -"),
+        ("unpriv", FLAG, "y, n or -"),
+        ("chroot", FLAG, "y, n or -"),
+        ("wakeup", WAKEUP, "- or seconds (optionally with ?)"),
+        ("maxproc", MAXPROC, "- or a number"),
+    ):
+        value = raw.get(key)
+        if value is None:
+            value = chroot_default if key == "chroot" else "-"
+        out[key] = problems.match(str(value), "%s.%s" % (field, key), pattern, what)
+    args = problems.check(_input.string_list, raw.get("args") or [], field + ".args")
+    out["args"] = [
+        problems.match(arg.strip(), "%s.args[%d]" % (field, index), ARG, "-o name=value or one word")
+        for index, arg in enumerate(args or [])
+    ]
+    return out if len(problems.items) == before else None
+
+
+def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, t.Any]]]]:
+    """main.cf as sections of (parameter, value); a value None leaves the parameter out.
+
+    This table is the one list of the parameters the role manages: main.cf.j2 renders it, and
+    postfix_main_cf_extra may set none of them (see :data:`MANAGED`).
+    """
+    milters = bool(o.get("milters") or o.get("signing_milters"))
+    sasl = o.get("submission_enabled")
+    return [
+        (
+            "",
+            [
+                ("compatibility_level", "3.6"),
+                ("biff", "no"),
+                ("append_dot_mydomain", "no"),
+                ("readme_directory", "no"),
+            ],
+        ),
+        (
+            "",
+            [
+                ("myhostname", o.get("myhostname")),
+                ("mydomain", o.get("mydomain") or None),
+                ("myorigin", o.get("myorigin")),
+                ("mydestination", ", ".join(o.get("mydestination") or [])),
+                ("mynetworks", " ".join(o.get("mynetworks") or [])),
+                ("inet_interfaces", o.get("inet_interfaces")),
+                ("inet_protocols", o.get("inet_protocols")),
+                ("relayhost", ""),
+            ],
+        ),
+        (
+            "",
+            [
+                ("alias_maps", "hash:/etc/aliases"),
+                ("alias_database", "hash:/etc/aliases"),
+                ("mailbox_size_limit", "0"),
+                ("message_size_limit", o.get("message_size_limit")),
+                ("recipient_delimiter", "+"),
+                ("maillog_file", o.get("maillog_file") or None),
+            ],
+        ),
+        (
+            "Relay policy: never an open relay (checked on this file and master.cf before they go live).",
+            [
+                ("smtpd_relay_restrictions", ", ".join(o.get("smtpd_relay_restrictions") or [])),
+                ("smtpd_recipient_restrictions", ", ".join(o.get("smtpd_recipient_restrictions") or []) or None),
+                ("smtpd_helo_required", "yes"),
+                ("disable_vrfy_command", "yes"),
+            ],
+        ),
+        (
+            "TLS",
+            [
+                ("smtpd_tls_cert_file", o.get("smtpd_tls_cert_file")),
+                ("smtpd_tls_key_file", o.get("smtpd_tls_key_file")),
+                ("smtpd_tls_security_level", o.get("smtpd_tls_security_level")),
+                ("smtpd_tls_session_cache_database", "btree:${data_directory}/smtpd_scache"),
+                ("smtp_tls_security_level", o.get("smtp_tls_security_level")),
+                ("smtp_tls_CApath", "/etc/ssl/certs"),
+                ("smtp_tls_session_cache_database", "btree:${data_directory}/smtp_scache"),
+            ],
+        ),
+        (
+            "Milters; the signing milters (postfix_signing_milters) only for mynetworks, submission and sendmail.",
+            [
+                ("smtpd_milters", ", ".join(o.get("milters") or []) if milters else None),
+                ("smtpd_milter_maps", "cidr:" + MILTER_MAP if o.get("signing_milters") else None),
+                ("non_smtpd_milters", ", ".join(o.get("non_smtpd_milters") or []) if milters else None),
+                ("milter_default_action", o.get("milter_default_action") if milters else None),
+                ("milter_protocol", o.get("milter_protocol") if milters else None),
+            ],
+        ),
+        (
+            "SASL through Dovecot; enabled per service in master.cf (submission only).",
+            [
+                ("smtpd_sasl_type", "dovecot" if sasl else None),
+                ("smtpd_sasl_path", "private/auth" if sasl else None),
+                ("smtpd_sasl_auth_enable", "no" if sasl else None),
+            ],
+        ),
+    ]
+
+
+MILTER_MAP = "/etc/postfix/milters_internal.cidr"
+MANAGED = frozenset(name for _comment, params in main_cf({}) for name, _value in params)
+
+
+def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
+    """Validate the postfix role's variables (names without the ``postfix_`` prefix).
+
+    Returns what the templates render: ``main_cf`` (sections of parameters), ``master_services``,
+    ``aliases`` and ``milter_map``. Raises InputError listing every problem, each naming its
+    ``postfix_`` variable.
+    """
+    managed = MANAGED
+    p = Problems()
+
+    def f(name: str) -> str:
+        return "postfix_" + name
+
+    allow_open = boolean(v.get("allow_open_networks", False), strict=False)
+    out: t.Dict[str, t.Any] = {
+        "myhostname": p.check(_hostname, v["myhostname"], f("myhostname")),
+        # Empty: not written (Postfix derives it from myhostname).
+        "mydomain": p.check(_hostname, v["mydomain"], f("mydomain")) if v["mydomain"] else "",
+        "myorigin": p.check(_origin, v["myorigin"], f("myorigin")),
+        "inet_interfaces": p.check(_interfaces, v["inet_interfaces"], f("inet_interfaces")),
+        "inet_protocols": p.check(_choice, v["inet_protocols"], f("inet_protocols"), INET_PROTOCOLS),
+        "message_size_limit": p.check(_int, v["message_size_limit"], f("message_size_limit")),
+        "smtpd_tls_security_level": p.check(
+            _choice, v["smtpd_tls_security_level"], f("smtpd_tls_security_level"), TLS_LEVELS_SMTPD
+        ),
+        "smtp_tls_security_level": p.check(
+            _choice, v["smtp_tls_security_level"], f("smtp_tls_security_level"), TLS_LEVELS_SMTP
+        ),
+        "milter_default_action": p.check(
+            _choice, v["milter_default_action"], f("milter_default_action"), MILTER_ACTIONS
+        ),
+        "milter_protocol": p.check(_int, v["milter_protocol"], f("milter_protocol"), 2),
+    }
+    for name in ("smtpd_tls_cert_file", "smtpd_tls_key_file"):
+        out[name] = p.check(_input.absolute_path, v[name], f(name))
+    out["maillog_file"] = v["maillog_file"] and p.check(_input.absolute_path, v["maillog_file"], f("maillog_file"))
+
+    domains = [d for d in _list(v["domains"], f("domains"), _hostname, p) if d]
+    destinations = [d for d in _list(v["mydestination"], f("mydestination"), _destination, p) if d]
+    out["mydestination"] = list(dict.fromkeys(destinations + domains))
+    out["mynetworks"] = [
+        n for n in _list(v["mynetworks"], f("mynetworks"), lambda x, y: postfix_network(x, y, allow_open), p) if n
+    ]
+    out["smtpd_relay_restrictions"] = _restrictions(v["smtpd_relay_restrictions"], f("smtpd_relay_restrictions"), p)
+    out["smtpd_recipient_restrictions"] = _restrictions(
+        v["smtpd_recipient_restrictions"], f("smtpd_recipient_restrictions"), p
+    )
+    out["milters"] = _milters(v["milters"], f("milters"), p)
+    out["signing_milters"] = _milters(v["signing_milters"], f("signing_milters"), p)
+    out["non_smtpd_milters"] = _milters(v["non_smtpd_milters"], f("non_smtpd_milters"), p)
+
+    out["sasl_mechanisms"] = [
+        m
+        for m in _list(
+            v["sasl_mechanisms"],
+            f("sasl_mechanisms"),
+            lambda x, y: _input.match(r"[A-Za-z0-9-]+", x, y, "a mechanism"),
+            p,
+        )
+        if m
+    ]
+
+    aliases = v["aliases"]
+    out["aliases"] = []
+    if not isinstance(aliases, dict):
+        p.add("postfix_aliases must be a dictionary (name: target or list of targets), got %r" % (aliases,))
+    else:
+        for name, targets in sorted(aliases.items(), key=lambda item: str(item[0])):
+            field = "postfix_aliases[%r]" % (name,)
+            name = p.match(name, field, ALIAS_NAME, "a local part (lower case)")
+            targets = [targets] if isinstance(targets, str) else targets
+            checked = _list(
+                targets, field, lambda x, y: _input.match(ALIAS_TARGET, x, y, "a local user or an address"), p
+            )
+            if name and checked and all(checked):
+                out["aliases"].append([name, ", ".join(checked)])
+
+    extra = v["main_cf_extra"]
+    out["main_cf_extra"] = []
+    if not isinstance(extra, dict):
+        p.add("postfix_main_cf_extra must be a dictionary (parameter: value), got %r" % (extra,))
+    else:
+        seen: t.Dict[str, str] = {}
+        for raw_name, raw_value in extra.items():
+            field = "postfix_main_cf_extra[%r]" % (raw_name,)
+            name = p.check(param_name, raw_name, field)
+            value = p.check(param_value, raw_value, field)
+            if name is None or value is None:
+                continue
+            if name in managed:
+                p.add("%s sets %s, which the role manages; use the role variable for it instead" % (field, name))
+            elif name in seen:
+                p.add("%s sets %s a second time (also %s)" % (field, name, seen[name]))
+            else:
+                seen[name] = field
+                out["main_cf_extra"].append([name, value])
+        out["main_cf_extra"].sort()
+
+    chroot = "y" if boolean(v["chroot"], strict=False) else "n"
+    services = list(v["master_services_base"])
+    if boolean(v["submission_enabled"], strict=False):
+        submission = dict(v["master_submission"])
+        if out["signing_milters"] and all(out["milters"] + out["signing_milters"]):
+            every = ",".join(dict.fromkeys(out["milters"] + out["signing_milters"]))
+            submission["args"] = [*submission.get("args", []), "-o smtpd_milters=" + every]
+        services.append(submission)
+    extra_services = v["master_services"]
+    if not isinstance(extra_services, list):
+        p.add("postfix_master_services must be a list of services, got %r" % (extra_services,))
+        extra_services = []
+    out["master_services"] = []
+    seen_services: t.Dict[t.Tuple[str, str], str] = {}
+    for index, raw in enumerate(services + extra_services):
+        field = "postfix_master_services[%d]" % (index - len(services)) if index >= len(services) else "master.cf"
+        service = _service(raw, field, chroot, p)
+        if service is None:
+            continue
+        key = (service["service"], service["type"])
+        if key in seen_services:
+            p.add("%s defines the %s %s service a second time" % (field, key[0], key[1]))
+        seen_services[key] = field
+        out["master_services"].append(service)
+    if p.items:
+        raise InputError("; ".join(p.items))
+    out["submission_enabled"] = boolean(v["submission_enabled"], strict=False)
+    every_milter = out["milters"] + [m for m in out["signing_milters"] if m not in out["milters"]]
+    out["non_smtpd_milters"] = list(dict.fromkeys(out["non_smtpd_milters"] + out["signing_milters"]))
+    out["milter_map"] = milter_map(out["mynetworks"], every_milter) if out["signing_milters"] else []
+    out["all_milters"] = every_milter
+    sections = [{"comment": c, "params": [[n, val] for n, val in ps if val is not None]} for c, ps in main_cf(out)]
+    if out["main_cf_extra"]:
+        sections.append({"comment": "Extra parameters (postfix_main_cf_extra)", "params": out["main_cf_extra"]})
+    out["main_cf"] = sections
+    return out
+
+
+# -- the relay invariant, on the rendered files -----------------------------------------------
+
+
+def parse_main_cf(text: str) -> t.Dict[str, str]:
+    """Parameters as Postfix reads main.cf: continuation lines start with whitespace, the last definition wins."""
+    params: t.Dict[str, str] = {}
+    logical: t.List[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line[:1].isspace() and logical and line.strip() and not line.lstrip().startswith("#"):
+            logical[-1] += " " + line.strip()
+            continue
+        if line.strip() and not line.lstrip().startswith("#"):
+            logical.append(line.strip())
+    for entry in logical:
+        name, eq, value = entry.partition("=")
+        if eq:
+            params[name.strip()] = value.strip()
+    return params
+
+
+def parse_master_cf(text: str) -> t.List[t.List[str]]:
+    """Services as master reads master.cf: a line starting with whitespace continues the previous one."""
+    entries: t.List[t.List[str]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[:1].isspace() and entries:
+            entries[-1].extend(line.split())
+        else:
+            entries.append(line.split())
+    return entries
+
+
+def _overrides(args: t.Sequence[str], where: str, problems: t.List[str]) -> t.Dict[str, str]:
+    out: t.Dict[str, str] = {}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "-o" or (arg.startswith("-o") and len(arg) > 2):
+            value = arg[2:] if len(arg) > 2 else (args[index + 1] if index + 1 < len(args) else "")
+            index += 1 if len(arg) > 2 else 2
+            if value.startswith("{"):
+                problems.append("%s: -o { ... } overrides cannot be checked; write name=value" % where)
+                continue
+            name, _eq, val = value.partition("=")
+            out[name] = val
+        else:
+            index += 1
+    return out
+
+
+def _expand(value: str, params: t.Mapping[str, str], depth: int = 0) -> str:
+    if depth > 10:
+        raise InputError("parameter references nest too deeply in %r" % value)
+
+    def ref(found: t.Match[str]) -> str:
+        name = found.group(1) or found.group(2)
+        if name not in params:
+            raise InputError("$%s is not defined" % name)
+        return _expand(params[name], params, depth + 1)
+
+    return re.sub(r"\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z0-9_]+)", ref, value)
+
+
+def _tokens(value: str) -> t.List[str]:
+    return [token for token in re.split(r"[\s,]+", value) if token]
+
+
+def relay_problems(main_cf: str, master_cf: str, allow_open_networks: bool = False) -> t.List[str]:
+    """Every smtpd service relays only for permit_mynetworks (checked networks) and permit_sasl_authenticated."""
+    main = parse_main_cf(main_cf)
+    problems: t.List[str] = []
+    for entry in parse_master_cf(master_cf):
+        if len(entry) < 8 or entry[7] != "smtpd":
+            continue
+        where = "master.cf service %s (%s)" % (entry[0], entry[1])
+        params = dict(main)
+        params.update(_overrides(entry[8:], where, problems))
+        try:
+            relay = _tokens(_expand(params.get("smtpd_relay_restrictions", ""), params))
+            networks = _tokens(_expand(params.get("mynetworks", ""), params))
+        except InputError as err:
+            problems.append("%s: %s" % (where, err))
+            continue
+        if not relay or relay[-1] not in RELAY_ENDS:
+            problems.append(
+                "%s: smtpd_relay_restrictions must end in %s, got %r"
+                % (where, " or ".join(RELAY_ENDS), " ".join(relay))
+            )
+        for token in relay[:-1]:
+            if token in RELAY_PERMITS or token in RELAY_ENDS:
+                continue
+            if token.startswith(("reject_", "defer_")) or token in ("warn_if_reject",):
+                continue
+            problems.append(
+                "%s: smtpd_relay_restrictions holds %r; only %s may let a client relay, and nothing else may"
+                " come before the final reject" % (where, token, " and ".join(RELAY_PERMITS))
+            )
+        if "permit_mynetworks" in relay:
+            for token in networks:
+                try:
+                    postfix_network(token.lstrip("!"), "%s: mynetworks" % where, allow_open_networks)
+                except InputError as err:
+                    problems.append(str(err))
+    return problems
+
+
+def milter_map(networks: t.Sequence[str], milters: t.Sequence[str]) -> t.List[t.List[str]]:
+    """Rows of a cidr: table giving milters to clients in networks (IPv6 without brackets)."""
+    rows = []
+    for net in networks:
+        parsed = ipaddress.ip_network(net.replace("[", "").replace("]", ""))
+        rows.append([str(parsed.network_address) + "/" + str(parsed.prefixlen), ", ".join(milters)])
+    return rows
