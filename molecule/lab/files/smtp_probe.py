@@ -30,8 +30,11 @@ def attempt(
             smtp.starttls(context=ctx)
             smtp.ehlo()
         if login:
+            # PLAIN only: smtplib's login() would try every offered mechanism, and Dovecot delays
+            # each failure (and later logins from the same address).
+            smtp.user, smtp.password = login
             try:
-                smtp.login(*login)
+                smtp.auth("PLAIN", smtp.auth_plain)
             except smtplib.SMTPException as exc:
                 result.update(stage="auth", code=getattr(exc, "smtp_code", None), reply=str(exc))
                 return result
