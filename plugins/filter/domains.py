@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.module_utils import _records
+from ansible_collections.mailauth.core.plugins.module_utils import _dkim, _input, _records
 
 
 def _entries(name, entries):
@@ -23,19 +23,35 @@ def host_domains(entries, host):
         hosts = entry.get("mail_hosts", [])
         if hosts is not None and not isinstance(hosts, list):
             raise AnsibleFilterError("host_domains: mail_hosts of %s must be a list of host names" % entry.get("name"))
-    return _records.host_domains(entries, str(host))
+    try:
+        _input.text(host, "the host name")
+    except _input.InputError as exc:
+        raise AnsibleFilterError("host_domains: %s" % exc) from None
+    return _records.host_domains(entries, host)
 
 
 def dkim_keys(entries, selector_base, key_type="rsa", key_size=2048):
     """One key dict per (domain, key) of the entries (see _records.signing_keys)."""
     _entries("dkim_keys", entries)
+    try:
+        _input.selector(selector_base, "selector_base")
+    except _input.InputError as exc:
+        raise AnsibleFilterError("dkim_keys: %s" % exc) from None
+    if key_type not in _dkim.KEY_TYPES:
+        raise AnsibleFilterError(
+            "dkim_keys: key_type must be one of %s, got %r" % (", ".join(_dkim.KEY_TYPES), key_type)
+        )
+    if isinstance(key_size, bool) or key_size not in _dkim.RSA_SIZES:
+        raise AnsibleFilterError(
+            "dkim_keys: key_size must be one of %s, got %r" % (", ".join(str(x) for x in _dkim.RSA_SIZES), key_size)
+        )
     for entry in entries:
         spec = entry.get("dkim", {})
         if not isinstance(spec, dict) and not (isinstance(spec, list) and all(isinstance(k, dict) for k in spec)):
             raise AnsibleFilterError(
                 "dkim_keys: dkim of %s must be a dictionary or a list of dictionaries" % entry.get("name")
             )
-    return _records.signing_keys(entries, str(selector_base), key_type, key_size)
+    return _records.signing_keys(entries, selector_base, key_type, key_size)
 
 
 def dkim_key_problems(keys):

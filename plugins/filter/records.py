@@ -10,23 +10,35 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.module_utils import _records, _txt
+from ansible_collections.mailauth.core.plugins.module_utils import _input, _records, _txt
 
 
 def _domain(domain) -> str:
-    return _records.check_domain(domain, "domain") if domain else "the domain"
+    return _records.check_domain(domain, "domain") if domain is not None else "the domain"
 
 
-def spf_record(spf, domain=None):
-    """The SPF value for an spf intent (dict) or a complete value (validated)."""
+def _intent(value, name: str, field: str) -> None:
+    if not isinstance(value, (str, dict)):
+        raise AnsibleFilterError(
+            "%s: the input (%s) must be a dictionary or a complete record string, got %s"
+            % (name, field, type(value).__name__)
+        )
+
+
+def spf_record(spf, domain=None, allow_pass_all=False):
+    """The SPF value for an spf intent (dict) or a complete value (validated; +all only with allow_pass_all)."""
+    _intent(spf, "spf_record", "spf")
+    if not isinstance(allow_pass_all, bool):
+        raise AnsibleFilterError("spf_record: allow_pass_all must be true or false, got %r" % (allow_pass_all,))
     try:
-        return _records.build_spf(spf, _domain(domain))
+        return _records.build_spf(spf, _domain(domain), allow_pass_all=allow_pass_all)
     except _records.RecordError as exc:
         raise AnsibleFilterError("spf_record: %s" % exc) from None
 
 
 def dmarc_record(dmarc, domain=None):
     """The DMARC value for a dmarc intent (dict) or a complete value (validated)."""
+    _intent(dmarc, "dmarc_record", "dmarc")
     try:
         return _records.build_dmarc(dmarc, _domain(domain))[0]
     except _records.RecordError as exc:
@@ -38,8 +50,13 @@ def dkim_record(key, key_type=None, flags=None, hash_algorithms=None, service_ty
     if isinstance(key, dict):
         entry = dict(key)
         entry.pop("selector", None)
-    else:
+    elif isinstance(key, str):
         entry = {"public_key": key}
+    else:
+        raise AnsibleFilterError(
+            "dkim_record: the input (public_key) must be a public key string or a dkim entry, got %s"
+            % type(key).__name__
+        )
     for name, value in (
         ("key_type", key_type),
         ("flags", flags),
@@ -58,6 +75,10 @@ def txt_split(value, limit=255, format="list"):
     """Split a TXT value into <=limit-byte strings (list), or render it as zone-file text (format=zone)."""
     if not isinstance(value, str):
         raise AnsibleFilterError("txt_split: the input must be a string, got %s" % type(value).__name__)
+    try:
+        _input.control_free(value, "the input")
+    except _input.InputError as exc:
+        raise AnsibleFilterError("txt_split: %s" % exc) from None
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise AnsibleFilterError("txt_split: limit must be a whole number, got %r" % (limit,))
     try:

@@ -14,20 +14,20 @@ from ansible_collections.mailauth.core.plugins.module_utils import _opendkim, _p
 from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
 
 
-def _variables(name, values):
+def _build(name, what, prefix, build, values):
     if not isinstance(values, dict):
         raise AnsibleFilterError("%s: the input must be a dictionary of the role's variables" % name)
-    return values
+    try:
+        return build(values)
+    except KeyError as err:
+        raise AnsibleFilterError("%s: the variable %s%s is missing" % (name, prefix, err.args[0])) from None
+    except InputError as err:
+        raise AnsibleFilterError("Invalid %s input: %s" % (what, err)) from None
 
 
 def postfix_config(values):
     """The postfix role's variables (without the postfix_ prefix), validated into what its templates render."""
-    try:
-        return _postfix.build(_variables("postfix_config", values))
-    except KeyError as err:
-        raise AnsibleFilterError("postfix_config: the variable postfix_%s is missing" % err.args[0]) from None
-    except InputError as err:
-        raise AnsibleFilterError("Invalid Postfix input: %s" % err) from None
+    return _build("postfix_config", "Postfix", "postfix_", _postfix.build, values)
 
 
 def postfix_relay_problems(files, allow_open_networks=False):
@@ -40,12 +40,7 @@ def postfix_relay_problems(files, allow_open_networks=False):
 
 def opendkim_config(values):
     """The opendkim role's variables (without the opendkim_ prefix), validated into what its templates render."""
-    try:
-        return _opendkim.build(_variables("opendkim_config", values))
-    except KeyError as err:
-        raise AnsibleFilterError("opendkim_config: the variable opendkim_%s is missing" % err.args[0]) from None
-    except InputError as err:
-        raise AnsibleFilterError("Invalid OpenDKIM input: %s" % err) from None
+    return _build("opendkim_config", "OpenDKIM", "opendkim_", _opendkim.build, values)
 
 
 class FilterModule:

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.mailauth.core.plugins.module_utils import _input
 from ansible_collections.mailauth.core.plugins.module_utils._files import (
     FilesError,
     display_attrs,
@@ -62,34 +63,17 @@ DEFAULT_FILE_MODE = 0o600
 KEY_SUFFIX = ".private"
 MAX_KEY_FILE_BYTES = 65536
 
-# Directories a typo in key_dir must never chmod/chown.
-_PROTECTED_DIRS = frozenset(
-    [
-        "/",
-        "/bin",
-        "/boot",
-        "/dev",
-        "/etc",
-        "/home",
-        "/lib",
-        "/lib64",
-        "/opt",
-        "/proc",
-        "/root",
-        "/run",
-        "/sbin",
-        "/srv",
-        "/sys",
-        "/tmp",
-        "/usr",
-        "/usr/local",
-        "/var",
-        "/var/lib",
-        "/var/tmp",
-    ]
-)
-
-_LDH_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# key_dir must be one of these (or below one), or a directory this module created (it leaves KEY_DIR_MARKER
+# there): an existing directory elsewhere (/etc/ssh, /etc/postfix, /root/.ssh...) is never chowned or chmodded.
+KEY_DIR_ROOTS = ("/etc/dkimkeys", "/etc/opendkim/keys", "/etc/dkimpy-milter/keys", "/var/lib/dkim")
+KEY_DIR_MARKER = ".mailauth-dkim-key-dir"
+# Outside KEY_DIR_ROOTS, a directory in these trees is made only for the user running the module: handing a new
+# /root/.ssh or /etc/sudoers.d to opendkim would give that user a way in.
+SYSTEM_TREES = (
+    "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin",
+    "/snap", "/sys", "/usr", "/var",
+)  # fmt: skip
+_MARKER_TEXT = b"Created by mailauth.core.dkim_key: DKIM private keys, one directory per domain.\n"
 
 
 class DkimError(FilesError):
@@ -116,43 +100,22 @@ class KeySpec:
 # --------------------------------------------------------------------------- validation
 
 
-def normalize_domain(value: Any) -> str:
+def normalize_domain(value: Any, field: str = "domain") -> str:
     """Return the domain lower-cased without a trailing dot, or raise DkimError."""
-    if not isinstance(value, str) or not value.strip():
-        raise DkimError("domain must be a non-empty string, got %r" % (value,))
-    name = value.strip()
-    if name.endswith("."):
-        name = name[:-1]
+    if isinstance(value, str) and _input._CONTROL.search(value) is None and not value.isascii():
+        raise DkimError("%s %r is not ASCII; give the IDNA A-label form (xn--...) instead" % (field, value))
     try:
-        name.encode("ascii")
-    except UnicodeEncodeError:
-        raise DkimError("domain %r is not ASCII; give the IDNA A-label form (xn--...) instead" % (value,)) from None
-    labels = name.split(".")
-    if len(labels) < 2:
-        raise DkimError("domain %r must have at least two labels (e.g. example.org)" % (value,))
-    if len(name) > 253:
-        raise DkimError("domain %r is longer than 253 characters" % (value,))
-    for label in labels:
-        if not _LDH_LABEL.match(label):
-            raise DkimError(
-                "domain %r has an invalid label %r: labels are 1-63 letters, digits or hyphens,"
-                " not starting or ending with a hyphen" % (value, label)
-            )
-    if labels[-1].isdigit():
-        raise DkimError("domain %r looks like an IP address, not a domain name" % (value,))
-    return name.lower()
+        return _input.domain(value, field)
+    except _input.InputError as err:
+        raise DkimError(str(err)) from None
 
 
-def validate_selector(value: Any) -> str:
-    """Return the selector if it is a dot-atom of LDH labels (RFC 6376 3.1), or raise DkimError."""
-    if not isinstance(value, str) or not value:
-        raise DkimError("selector must be a non-empty string, got %r" % (value,))
-    for label in value.split("."):
-        if not _LDH_LABEL.match(label):
-            raise DkimError(
-                "selector %r is invalid: RFC 6376 selectors are dot-separated labels of 1-63 letters,"
-                " digits or hyphens, not starting or ending with a hyphen" % (value,)
-            )
+def validate_selector(value: Any, field: str = "selector") -> str:
+    """Return the selector as given if it is a dot-atom of LDH labels (RFC 6376 3.1), or raise DkimError."""
+    try:
+        _input.selector(value, field)
+    except _input.InputError as err:
+        raise DkimError(str(err)) from None
     return value
 
 
@@ -162,7 +125,7 @@ def parse_mode(value: Any) -> int:
         raise DkimError("mode must be '0600' or '0640', got %r" % (value,))
     if isinstance(value, int):
         mode = value
-    elif isinstance(value, str) and re.match(r"^0?[0-7]{3}$", value.strip()):
+    elif isinstance(value, str) and re.fullmatch(r"0?[0-7]{3}", value):
         mode = int(value.strip(), 8)
     else:
         raise DkimError("mode must be '0600' or '0640' (a quoted octal string), got %r" % (value,))
@@ -171,19 +134,47 @@ def parse_mode(value: Any) -> int:
     return mode
 
 
-def validate_key_dir(value: Any) -> str:
-    """Return the normalised absolute key directory, refusing system directories."""
-    if not isinstance(value, str) or not value:
-        raise DkimError("key_dir must be a non-empty path")
-    if not os.path.isabs(value):
-        raise DkimError("key_dir %r must be an absolute path" % (value,))
-    path = os.path.normpath(value)
-    if path in _PROTECTED_DIRS:
-        raise DkimError(
-            "key_dir %r is a system directory; its mode and owner would be changed. Use a dedicated"
-            " directory such as %s" % (value, DEFAULT_KEY_DIR)
-        )
-    return path
+def _under(path: str, roots: Sequence[str]) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in roots)
+
+
+def validate_key_dir(value: Any, uid: Optional[int] = None) -> str:
+    """Return the normalised key directory if this module may own it, or raise DkimError.
+
+    Allowed: a path equal to or below one of KEY_DIR_ROOTS (symlinks resolved), a directory that does not
+    exist yet (the module creates it and marks it with KEY_DIR_MARKER), or a directory it created before
+    (the marker is there). Any other existing directory is refused before anything changes. With uid (the
+    owner to set), a new or marked directory inside SYSTEM_TREES must be for the user running the module.
+    """
+    try:
+        path = _input.absolute_path(value, "key_dir")
+    except _input.InputError as err:
+        raise DkimError(str(err)) from None
+    if path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    if _under(path, KEY_DIR_ROOTS) and _under(os.path.realpath(path), KEY_DIR_ROOTS):
+        return path
+    marker = os.path.join(path, KEY_DIR_MARKER)
+    marked = not os.path.islink(path) and os.path.isdir(path) and os.path.isfile(marker) and not os.path.islink(marker)
+    if not os.path.lexists(path) or marked:
+        real = os.path.realpath(path)
+        if uid is not None and uid != os.geteuid() and (_under(path, SYSTEM_TREES) or _under(real, SYSTEM_TREES)):
+            raise DkimError(
+                "key_dir %r is inside a system directory tree (%s) and outside %s: this module creates such a"
+                " directory only for the user running it, not for another owner"
+                % (value, real.split("/")[1] and "/" + real.split("/")[1], ", ".join(KEY_DIR_ROOTS))
+            )
+        return path
+    raise DkimError(
+        "key_dir %r is an existing directory that this module did not create, outside %s: its owner and mode"
+        " would be changed. Use one of those directories, or a new directory (the module creates it)"
+        % (value, ", ".join(KEY_DIR_ROOTS))
+    )
+
+
+def owns_key_dir_by_marker(path: str) -> bool:
+    """Whether key_dir is outside KEY_DIR_ROOTS, so that the module marks it when it creates it."""
+    return not _under(path, KEY_DIR_ROOTS)
 
 
 def resolve_owner(owner: Any, group: Any) -> Tuple[int, int]:
@@ -221,11 +212,13 @@ def build_specs(raw_keys: Sequence[Dict[str, Any]], state: str = "present") -> L
         try:
             if not isinstance(raw, dict):
                 raise DkimError("%s must be a dictionary" % where)
-            domain = normalize_domain(raw.get("domain"))
-            selector = validate_selector(raw.get("selector"))
+            domain = normalize_domain(raw.get("domain"), where + ".domain")
+            selector = validate_selector(raw.get("selector"), where + ".selector")
+            try:
+                _input.derived_name("%s._domainkey.%s" % (selector, domain), where + ": the DKIM record name")
+            except _input.InputError as err:
+                raise DkimError(str(err)) from None
             where = "keys[%d] (%s._domainkey.%s)" % (index, selector, domain)
-            if len(selector) + len("._domainkey.") + len(domain) > 253:
-                raise DkimError("%s: the DKIM record name is longer than 253 characters" % where)
             content = raw.get("private_key_content")
             key_type, size = raw.get("type"), raw.get("size")
             if state == "present":
@@ -567,6 +560,7 @@ def ensure_keys(
     if regenerate not in REGENERATE_POLICIES:
         raise DkimError("regenerate must be one of %s, got %r" % (", ".join(REGENERATE_POLICIES), regenerate))
     uid, gid = resolve_owner(owner, group)
+    validate_key_dir(key_dir, uid)
 
     cache = PublicCache.load(key_dir)
     plans = []  # type: List[_Plan]
@@ -622,9 +616,12 @@ def ensure_keys(
 
     diff_before = {}  # type: Dict[str, Any]
     diff_after = {}  # type: Dict[str, Any]
+    created = not os.path.lexists(key_dir)
     dir_changes = ensure_dir(key_dir, DIR_MODE, uid, gid, check_mode)
     if dir_changes:
         diff_before[key_dir + "/"], diff_after[key_dir + "/"] = dir_changes
+    if created and not check_mode and owns_key_dir_by_marker(key_dir):
+        write_atomic(os.path.join(key_dir, KEY_DIR_MARKER), _MARKER_TEXT, 0o640, uid, gid)
     for domain_dir in sorted({os.path.join(key_dir, p.spec.domain) for p in plans}):
         dir_changes = ensure_dir(domain_dir, DIR_MODE, uid, gid, check_mode)
         if dir_changes:

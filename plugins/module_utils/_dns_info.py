@@ -10,6 +10,7 @@ import contextlib
 import time
 import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils import _input
 from ansible_collections.mailauth.core.plugins.module_utils._lint import (
     DnsLookup,
     LookupFailure,
@@ -24,7 +25,9 @@ from ansible_collections.mailauth.core.plugins.module_utils._records import (
     build_dmarc,
     build_spf,
     check_domain,
+    check_name,
     check_selector,
+    check_text,
     dmarc_uri,
     keys_equal,
     public_key_info,
@@ -158,14 +161,25 @@ def _key_matches(values: list, public_key: str) -> bool:
 
 def normalise_spec(spec: dict) -> dict:
     """Validate one ``domains`` entry of the module; compute the expected values."""
+    if not isinstance(spec, dict):
+        raise RecordError("each entry of domains must be a dictionary, got %s" % type(spec).__name__)
     name = check_domain(spec.get("name"), "domain")
+    check_text({k: v for k, v in spec.items() if k in ("spf", "dmarc", "dkim")}, name)
     out: dict = {"name": name, "spf": None, "dmarc": None, "dkim": []}
     if spec.get("spf") is not None:
-        out["spf"] = build_spf(spec["spf"], name)
+        # Only compared with what DNS serves, never published: a pass-all record may be waited for.
+        out["spf"] = build_spf(spec["spf"], name, allow_pass_all=True)
     if spec.get("dmarc") is not None:
+        check_name("_dmarc." + name, "%s: the DMARC record name" % name)
         out["dmarc"] = build_dmarc(spec["dmarc"], name)[0]
-    for entry in spec.get("dkim") or []:
-        selector = check_selector(entry.get("selector"))
+    dkim = spec.get("dkim") or []
+    if not isinstance(dkim, list):
+        raise RecordError("%s: dkim must be a list of selectors, got %s" % (name, type(dkim).__name__))
+    for index, entry in enumerate(dkim):
+        if not isinstance(entry, dict):
+            raise RecordError("%s: dkim[%d] must be a dictionary, got %s" % (name, index, type(entry).__name__))
+        selector = check_selector(entry.get("selector"), "%s: dkim[%d].selector" % (name, index))
+        check_name("%s._domainkey.%s" % (selector, name), "%s: the DKIM record name" % name)
         item = {"selector": selector, "public_key": None, "value": None}
         if entry.get("public_key"):
             try:
@@ -430,6 +444,11 @@ def run(params: dict) -> dict:
         raise DnsInfoError(str(exc)) from None
     if not specs:
         raise DnsInfoError("domains must list at least one domain")
+    if params.get("nameserver") is not None:
+        try:
+            _input.text(params["nameserver"], "nameserver")
+        except _input.InputError as exc:
+            raise DnsInfoError(str(exc)) from None
     try:
         lookup = DnsLookup(params.get("nameserver"), params.get("port") or 53, params.get("timeout") or 5.0)
     except LookupFailure as exc:

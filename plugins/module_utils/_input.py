@@ -68,6 +68,13 @@ def match(pattern: str | t.Pattern[str], value: t.Any, field: str, what: str) ->
     return value
 
 
+def choice(value: t.Any, field: str, choices: t.Sequence[str]) -> str:
+    """One of choices, exactly."""
+    if value not in choices:
+        raise InputError("%s must be one of %s, got %s" % (field, ", ".join(choices), _show(value)))
+    return value
+
+
 def string_list(value: t.Any, field: str) -> t.List[str]:
     """A list of single-line strings (a bare string is refused: it is not a list)."""
     if not isinstance(value, (list, tuple)):
@@ -138,11 +145,11 @@ def selector(value: t.Any, field: str) -> str:
     """A DKIM selector (RFC 6376 3.1): dot-separated LDH labels, lower-cased, without _domainkey."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
+    if isinstance(value, str) and "_domainkey" in value.lower():
+        raise InputError("%s must be the selector only, without _domainkey, got %s" % (field, _show(value)))
     name = domain(value, field, min_labels=1)
     if value.endswith("."):
         raise InputError("%s: a selector has no trailing dot, got %s" % (field, _show(value)))
-    if "_domainkey" in name:
-        raise InputError("%s must be the selector only, without _domainkey, got %s" % (field, _show(value)))
     return name
 
 
@@ -190,15 +197,6 @@ def host_or_network(value: t.Any, field: str, allow_any: bool = False) -> str:
     return value
 
 
-def port(value: t.Any, field: str) -> int:
-    """A TCP port 1-65535."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,5}", value):
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
-        raise InputError("%s must be a port 1-65535, got %s" % (field, _show(value)))
-    return value
-
-
 def smtp_reply_code(value: t.Any, field: str, classes: str = "45") -> int:
     """An SMTP reply code (RFC 5321 4.2) whose first digit is in classes."""
     if isinstance(value, str) and re.fullmatch(r"[0-9]{3}", value):
@@ -225,10 +223,105 @@ def absolute_path(value: t.Any, field: str) -> str:
     return os.path.normpath(value)
 
 
-def path_under(value: t.Any, field: str, roots: t.Sequence[str]) -> str:
-    """An absolute path equal to or below one of roots."""
-    path = absolute_path(value, field)
-    for root in roots:
-        if path == root or path.startswith(root.rstrip("/") + "/"):
-            return path
-    raise InputError("%s: %s is not under %s" % (field, _show(value), " or ".join(roots)))
+# -- modules: hostile input (dkim_key, dns_records, mail_dns_info and the filters) --------------
+# Kept as one block at the end of the file: other sessions append their own blocks.
+
+_PEM_PRIVATE = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----(.*?)(?:-----END \1-----|\Z)",
+    re.DOTALL,
+)
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/=\s]{64,}")
+MIN_MASKED_LINE = 4  # shorter lines of a key are not masked: they would blank out unrelated text
+
+
+def no_controls_deep(value: t.Any, field: str, multiline: t.Sequence[str] = ()) -> None:
+    """Refuse control characters in every string of a nested dict/list; keys named in multiline may hold lines."""
+    if isinstance(value, str):
+        control_free(value, field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                control_free(key, "%s key" % field)
+            if key in multiline:
+                if item is not None and not isinstance(item, str):
+                    control_free(item, "%s.%s" % (field, key))
+                continue
+            no_controls_deep(item, "%s.%s" % (field, key), multiline)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            no_controls_deep(item, "%s[%d]" % (field, index), multiline)
+
+
+def _der_private_key(blob: str) -> bool:
+    """Whether blob is base64 of a DER private key (PKCS#1 or PKCS#8), the body of a PEM without its lines."""
+    import base64
+    import binascii
+
+    try:
+        der = base64.b64decode("".join(blob.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if len(der) < 40 or der[0] != 0x30:
+        return False
+    try:
+        from cryptography.hazmat.primitives import serialization
+    except ImportError:  # pragma: no cover - the modules report the missing library
+        return False
+    try:
+        serialization.load_der_private_key(der, password=None)
+    except TypeError:
+        return True  # an encrypted private key: still private key material
+    except Exception:
+        return False
+    return True
+
+
+def private_key_strings(value: t.Any) -> t.Set[str]:
+    """Everything to mask for private key material found in any string of value (nested dicts and lists).
+
+    For each key found: the whole string that holds it, the PEM block, its base64 body joined, and
+    every line of it (at least MIN_MASKED_LINE characters). Empty when value holds no private key.
+    """
+    found: t.Set[str] = set()
+    if isinstance(value, dict):
+        for item in value.values():
+            found |= private_key_strings(item)
+        return found
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found |= private_key_strings(item)
+        return found
+    if not isinstance(value, str):
+        return found
+    blocks = [m.group(0) for m in _PEM_PRIVATE.finditer(value)]
+    if not blocks and len(value) >= 64:
+        blocks = [m.group(0) for m in _BASE64_BLOB.finditer(value) if _der_private_key(m.group(0))]
+    if not blocks:
+        return found
+    found.add(value)
+    for block in blocks:
+        found.add(block)
+        found.add(block.strip())
+        lines = [line.strip() for line in block.splitlines()]
+        found.add("".join(line for line in lines if not line.startswith("-----")))
+        found.update(line for line in lines if len(line) >= MIN_MASKED_LINE)
+    found.discard("")
+    return found
+
+
+def has_private_key(value: t.Any) -> bool:
+    """Whether any string of value holds private key material (PEM or base64 DER)."""
+    return bool(private_key_strings(value))
+
+
+def private_key_paths(value: t.Any, field: str) -> t.List[str]:
+    """The fields (``domains[0].dkim[1].public_key``) of value whose string holds private key material."""
+    if isinstance(value, dict):
+        return [
+            p
+            for key, item in value.items()
+            for p in private_key_paths(item, "%s.%s" % (field, key) if field else str(key))
+        ]
+    if isinstance(value, (list, tuple)):
+        return [p for index, item in enumerate(value) for p in private_key_paths(item, "%s[%d]" % (field, index))]
+    return [field] if isinstance(value, str) and private_key_strings(value) else []

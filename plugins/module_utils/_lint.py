@@ -21,6 +21,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._records import (
     DMARC_POLICIES,
     MIN_RSA_BITS,
     RECOMMENDED_RSA_BITS,
+    SPF_LOOKUP_LIMIT,
     SPF_LOOKUP_MECHANISMS,
     RecordError,
     SpfTerm,
@@ -42,7 +43,6 @@ except ImportError as exc:  # pragma: no cover - reported by the modules
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = exc
 
-SPF_LOOKUP_LIMIT = 10
 SPF_VOID_LIMIT = 2
 SPF_MX_LIMIT = 10
 SPF_SIZE_WARN = 450

@@ -15,8 +15,7 @@ import re
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input
-from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
-from ansible_collections.mailauth.core.plugins.module_utils._postfix import Problems
+from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems, extras
 
 SETTING_NAME = r"[A-Za-z][A-Za-z0-9]*"
 _PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
@@ -97,12 +96,6 @@ def setting_value(value: t.Any, field: str) -> str:
     return _input.text(value, field, scalars=True).strip()
 
 
-def _choice(value: t.Any, field: str, choices: t.Sequence[str]) -> str:
-    if value not in choices:
-        raise InputError("%s must be one of %s, got %r" % (field, ", ".join(choices), value))
-    return value
-
-
 def _hosts(value: t.Any, field: str, p: Problems) -> t.List[str]:
     items = p.check(_input.string_list, value, field)
     return [
@@ -118,8 +111,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         return "opendkim_" + name
 
     out: t.Dict[str, t.Any] = {
-        "mode": p.check(_choice, v["mode"], f("mode"), MODES),
-        "canonicalization": p.check(_choice, v["canonicalization"], f("canonicalization"), CANONICALIZATIONS),
+        "mode": p.check(_input.choice, v["mode"], f("mode"), MODES),
+        "canonicalization": p.check(_input.choice, v["canonicalization"], f("canonicalization"), CANONICALIZATIONS),
         "originating_daemon_name": p.match(
             v["originating_daemon_name"], f("originating_daemon_name"), DAEMON_NAME, "a daemon name"
         ),
@@ -165,30 +158,20 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["internal_hosts"] = _hosts(v["internal_hosts"], f("internal_hosts"), p)
     out["trusted_hosts"] = _hosts(v["trusted_hosts"], f("trusted_hosts"), p)
 
-    extra = v["conf_extra"]
-    extras: t.List[t.List[str]] = []
-    if not isinstance(extra, dict):
-        p.add("opendkim_conf_extra must be a dictionary (setting: value), got %r" % (extra,))
-    else:
-        seen: t.Dict[str, str] = {}
-        for raw_name, raw_value in extra.items():
-            field = "opendkim_conf_extra[%r]" % (raw_name,)
-            name = p.match(raw_name, field, SETTING_NAME, "an OpenDKIM setting name (letters, digits)")
-            value = p.check(setting_value, raw_value, field)
-            if name is None or value is None:
-                continue
-            if name.lower() in MANAGED:
-                p.add("%s sets %s, which the role manages (OpenDKIM reads names case-insensitively)" % (field, name))
-            elif name.lower() in seen:
-                p.add("%s sets %s a second time (also %s)" % (field, name, seen[name.lower()]))
-            else:
-                seen[name.lower()] = field
-                extras.append([name, value])
-    if p.items:
-        raise InputError("; ".join(p.items))
+    conf_extra = extras(
+        v["conf_extra"],
+        f("conf_extra"),
+        p,
+        lambda x, y: _input.match(SETTING_NAME, x, y, "an OpenDKIM setting name (letters, digits)"),
+        setting_value,
+        MANAGED,
+        fold=str.lower,
+        how=" (OpenDKIM reads names case-insensitively)",
+    )
+    p.raise_any()
     sections = [{"comment": c, "settings": [[n, val] for n, val in s if val is not None]} for c, s in conf(out)]
-    if extras:
-        sections.append({"comment": "Extra settings (opendkim_conf_extra)", "settings": sorted(extras)})
+    if conf_extra:
+        sections.append({"comment": "Extra settings (opendkim_conf_extra)", "settings": conf_extra})
     out["conf"] = sections
     # dkimpy-milter splits a one-token InternalHosts file line on ':' (so '::1' broke the whole list):
     # it gets the list inline, as a comma-separated dataset.

@@ -20,6 +20,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input
 from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
+from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems, extras
 
 # Postfix parameter names: letters, digits and underscores (smtp_tls_CApath has capitals).
 PARAM_NAME = r"[A-Za-z][A-Za-z0-9_]*"
@@ -53,28 +54,6 @@ RELAY_PERMITS = ("permit_mynetworks", "permit_sasl_authenticated")
 RELAY_ENDS = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer")
 
 
-class Problems:
-    """Collects problems; each is one sentence naming the variable."""
-
-    def __init__(self) -> None:
-        self.items: t.List[str] = []
-
-    def check(self, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
-        """Run a validator; keep its message and return None if it fails."""
-        try:
-            return func(*args, **kwargs)
-        except InputError as err:
-            self.items.append(str(err))
-            return None
-
-    def match(self, value: t.Any, field: str, pattern: str, what: str) -> t.Optional[str]:
-        """_input.match, kept as a problem."""
-        return self.check(_input.match, pattern, value, field, what)
-
-    def add(self, message: str) -> None:
-        self.items.append(message)
-
-
 def param_name(value: t.Any, field: str) -> str:
     """A main.cf parameter name, trimmed as Postfix trims it (``'mynetworks '`` is ``mynetworks``)."""
     _input.control_free(value, field)
@@ -97,12 +76,6 @@ def postfix_network(value: t.Any, field: str, allow_any: bool) -> str:
         address = value.split("/")[0].strip("[]")  # as written: [::ffff:127.0.0.0]/104 stays so
         return "[%s]/%d" % (address, net.prefixlen)
     return str(net)
-
-
-def _choice(value: t.Any, field: str, choices: t.Sequence[str]) -> str:
-    if value not in choices:
-        raise InputError("%s must be one of %s, got %r" % (field, ", ".join(choices), value))
-    return value
 
 
 def _int(value: t.Any, field: str, minimum: int = 0) -> int:
@@ -178,7 +151,7 @@ def _service(raw: t.Any, field: str, chroot_default: str, problems: Problems) ->
         problems.add("%s has unknown keys %s" % (field, ", ".join(map(str, unknown))))
     out = {
         "service": problems.match(raw["service"], field + ".service", SERVICE_NAME, "a service name"),
-        "type": problems.check(_choice, raw["type"], field + ".type", SERVICE_TYPES),
+        "type": problems.check(_input.choice, raw["type"], field + ".type", SERVICE_TYPES),
         "command": problems.match(raw["command"], field + ".command", COMMAND, "a Postfix daemon name"),
     }
     for key, pattern, what in (
@@ -295,7 +268,6 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     ``aliases`` and ``milter_map``. Raises InputError listing every problem, each naming its
     ``postfix_`` variable.
     """
-    managed = MANAGED
     p = Problems()
 
     def f(name: str) -> str:
@@ -308,16 +280,16 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "mydomain": p.check(_hostname, v["mydomain"], f("mydomain")) if v["mydomain"] else "",
         "myorigin": p.check(_origin, v["myorigin"], f("myorigin")),
         "inet_interfaces": p.check(_interfaces, v["inet_interfaces"], f("inet_interfaces")),
-        "inet_protocols": p.check(_choice, v["inet_protocols"], f("inet_protocols"), INET_PROTOCOLS),
+        "inet_protocols": p.check(_input.choice, v["inet_protocols"], f("inet_protocols"), INET_PROTOCOLS),
         "message_size_limit": p.check(_int, v["message_size_limit"], f("message_size_limit")),
         "smtpd_tls_security_level": p.check(
-            _choice, v["smtpd_tls_security_level"], f("smtpd_tls_security_level"), TLS_LEVELS_SMTPD
+            _input.choice, v["smtpd_tls_security_level"], f("smtpd_tls_security_level"), TLS_LEVELS_SMTPD
         ),
         "smtp_tls_security_level": p.check(
-            _choice, v["smtp_tls_security_level"], f("smtp_tls_security_level"), TLS_LEVELS_SMTP
+            _input.choice, v["smtp_tls_security_level"], f("smtp_tls_security_level"), TLS_LEVELS_SMTP
         ),
         "milter_default_action": p.check(
-            _choice, v["milter_default_action"], f("milter_default_action"), MILTER_ACTIONS
+            _input.choice, v["milter_default_action"], f("milter_default_action"), MILTER_ACTIONS
         ),
         "milter_protocol": p.check(_int, v["milter_protocol"], f("milter_protocol"), 2),
     }
@@ -365,26 +337,15 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             if name and checked and all(checked):
                 out["aliases"].append([name, ", ".join(checked)])
 
-    extra = v["main_cf_extra"]
-    out["main_cf_extra"] = []
-    if not isinstance(extra, dict):
-        p.add("postfix_main_cf_extra must be a dictionary (parameter: value), got %r" % (extra,))
-    else:
-        seen: t.Dict[str, str] = {}
-        for raw_name, raw_value in extra.items():
-            field = "postfix_main_cf_extra[%r]" % (raw_name,)
-            name = p.check(param_name, raw_name, field)
-            value = p.check(param_value, raw_value, field)
-            if name is None or value is None:
-                continue
-            if name in managed:
-                p.add("%s sets %s, which the role manages; use the role variable for it instead" % (field, name))
-            elif name in seen:
-                p.add("%s sets %s a second time (also %s)" % (field, name, seen[name]))
-            else:
-                seen[name] = field
-                out["main_cf_extra"].append([name, value])
-        out["main_cf_extra"].sort()
+    out["main_cf_extra"] = extras(
+        v["main_cf_extra"],
+        f("main_cf_extra"),
+        p,
+        param_name,
+        param_value,
+        MANAGED,
+        how="; use the role variable for it instead",
+    )
 
     chroot = "y" if boolean(v["chroot"], strict=False) else "n"
     services = list(v["master_services_base"])
@@ -410,8 +371,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             p.add("%s defines the %s %s service a second time" % (field, key[0], key[1]))
         seen_services[key] = field
         out["master_services"].append(service)
-    if p.items:
-        raise InputError("; ".join(p.items))
+    p.raise_any()
     out["submission_enabled"] = boolean(v["submission_enabled"], strict=False)
     every_milter = out["milters"] + [m for m in out["signing_milters"] if m not in out["milters"]]
     out["non_smtpd_milters"] = list(dict.fromkeys(out["non_smtpd_milters"] + out["signing_milters"]))

@@ -17,6 +17,7 @@ import ipaddress
 import re
 import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils import _input
 from ansible_collections.mailauth.core.plugins.module_utils._dkim import ED25519_SIZE, RSA_SIZES
 from ansible_collections.mailauth.core.plugins.module_utils._provider import RecordSet
 from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, normalize, parse_tag_list
@@ -45,9 +46,10 @@ DKIM_SERVICE_TYPES = ("email", "*")
 
 SPF_MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 SPF_LOOKUP_MECHANISMS = ("include", "a", "mx", "ptr", "exists")
+SPF_LOOKUP_LIMIT = 10
 
 _ENTRY_KEYS = ("name", "zone", "ttl", "state", "spf", "spf_merge", "dkim", "dmarc", "mta_sts", "tls_rpt")
-_SPF_KEYS = ("mechanisms", "ip4", "ip6", "include", "redirect", "all", "value")
+_SPF_KEYS = ("mechanisms", "ip4", "ip6", "include", "redirect", "all", "value", "allow_pass_all")
 _DKIM_KEYS = (
     "selector",
     "key_type",
@@ -63,16 +65,14 @@ _DMARC_KEYS = ("p", "sp", "np", "pct", "adkim", "aspf", "rua", "ruf", "fo", "ri"
 _MTA_STS_KEYS = ("id", "value")
 _TLS_RPT_KEYS = ("rua", "value")
 
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_LABEL_UNDERSCORE = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
-_MACRO = re.compile(r"%\{[slodiphcrtv]\d*r?[.\-+,/_=]*\}", re.IGNORECASE)
+_MACRO = re.compile(r"%\{[slodiphcrtv][0-9]*r?[.\-+,/_=]*\}", re.IGNORECASE)
 _MACRO_LITERAL = re.compile(r"%[%_\-]")
-_MODIFIER = re.compile(r"^([A-Za-z][A-Za-z0-9_.\-]*)=(.*)$")
-_MECHANISM = re.compile(r"^([+\-~?]?)([A-Za-z][A-Za-z0-9_.\-]*)(.*)$")
-_DUAL_CIDR = re.compile(r"^(.*?)(?:/(\d+))?(?://(\d+))?$")
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9.#$%&'*+/=?^_`{|}~\-]+$")
-_STS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
-_DMARC_SIZE = re.compile(r"^\d+[kmgtKMGT]?$")
+_MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]*)=(.*)\Z", re.DOTALL)
+_MECHANISM = re.compile(r"([+\-~?]?)([A-Za-z][A-Za-z0-9_.\-]*)(.*)\Z", re.DOTALL)
+_DUAL_CIDR = re.compile(r"(.*?)(?:/([0-9]+))?(?://([0-9]+))?\Z", re.DOTALL)
+_LOCAL_PART = re.compile(r"[A-Za-z0-9.#$%&'*+/=?^_`{|}~\-]+\Z")
+_STS_ID = re.compile(r"[A-Za-z0-9]{1,32}\Z")
+_DMARC_SIZE = re.compile(r"[0-9]+[kmgtKMGT]?\Z")
 
 
 class RecordError(ValueError):
@@ -124,55 +124,39 @@ class DesiredRecord(t.NamedTuple):
 
 def check_domain(name, what: str = "domain name", allow_underscore: bool = False, min_labels: int = 2) -> str:
     """Validate a DNS name; return it absolute, lower case, ASCII (IDNA), without the trailing dot."""
-    if not isinstance(name, str) or not name.strip():
-        raise RecordError("%s must be a non-empty string, got %r" % (what, name))
-    text = name.strip()
-    if text.endswith("."):
-        text = text[:-1]
     try:
-        text.encode("ascii")
-    except UnicodeEncodeError:
-        try:
-            text = text.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise RecordError("%s %r is not a valid internationalised domain name: %s" % (what, name, exc)) from None
-    text = text.lower()
-    labels = text.split(".")
-    if len(labels) < min_labels:
-        raise RecordError("%s %r needs at least %d labels (e.g. example.org)" % (what, name, min_labels))
-    if len(text) > 253:
-        raise RecordError("%s %r is longer than 253 characters" % (what, name))
-    pattern = _LABEL_UNDERSCORE if allow_underscore else _LABEL
-    for label in labels:
-        if not label:
-            raise RecordError("%s %r has an empty label" % (what, name))
-        if len(label) > 63:
-            raise RecordError("%s %r has a label longer than 63 characters" % (what, name))
-        if not pattern.match(label):
-            raise RecordError(
-                "%s %r: label %r may hold only letters, digits%s and inner hyphens"
-                % (what, name, label, ", underscores" if allow_underscore else "")
-            )
-    if len(labels) > 1 and labels[-1].isdigit():
-        raise RecordError("%s %r looks like an IP address, not a domain name" % (what, name))
-    return text
+        return _input.domain(name, what, min_labels=min_labels, underscore=allow_underscore)
+    except _input.InputError as exc:
+        raise RecordError(str(exc)) from None
 
 
-def check_selector(selector) -> str:
-    """Validate a DKIM selector (RFC 6376 3.1: dot-separated LDH labels)."""
-    if isinstance(selector, int) and not isinstance(selector, bool):
-        selector = str(selector)
-    if not isinstance(selector, str) or not selector.strip():
-        raise RecordError("a DKIM selector must be a non-empty string, got %r" % (selector,))
-    text = selector.strip().lower()
-    if text.endswith("._domainkey") or "._domainkey." in text + ".":
-        raise RecordError("DKIM selector %r must not contain _domainkey; give the selector only" % selector)
-    for label in text.split("."):
-        if not label or len(label) > 63 or not _LABEL.match(label):
-            raise RecordError(
-                "DKIM selector %r is invalid: labels of letters, digits and inner hyphens, separated by dots" % selector
-            )
-    return text
+def check_selector(selector, what: str = "DKIM selector") -> str:
+    """Validate a DKIM selector (RFC 6376 3.1: dot-separated LDH labels); return it lower-cased."""
+    if isinstance(selector, str) and "_domainkey" in selector.lower():
+        raise RecordError("%s %r must not contain _domainkey; give the selector only" % (what, selector))
+    try:
+        return _input.selector(selector, what)
+    except _input.InputError as exc:
+        raise RecordError(str(exc)) from None
+
+
+def check_name(name: str, what: str) -> str:
+    """A record name built from checked parts (``_dmarc.<domain>``...): the DNS length limits again."""
+    try:
+        return _input.derived_name(name, what)
+    except _input.InputError as exc:
+        raise RecordError(str(exc)) from None
+
+
+def check_text(value, what: str) -> None:
+    """Refuse control characters (newline, NUL, tab...) in every string of an intent (dicts and lists too).
+
+    ``public_key`` may hold the lines of a PEM; the key parser checks it.
+    """
+    try:
+        _input.no_controls_deep(value, what, multiline=("public_key",))
+    except _input.InputError as exc:
+        raise RecordError(str(exc)) from None
 
 
 def _check_domain_spec(spec: str, what: str) -> str:
@@ -312,17 +296,27 @@ def _check_keys(data: dict, allowed: tuple, what: str) -> None:
         raise RecordError("%s: unknown option(s) %s (known: %s)" % (what, ", ".join(unknown), ", ".join(allowed)))
 
 
-def build_spf(spf, domain: str = "the domain") -> str:
-    """The SPF value for an ``spf`` intent (dict), or a complete value (string) validated."""
+def build_spf(spf, domain: str = "the domain", allow_pass_all: bool = False) -> str:
+    """The SPF value for an ``spf`` intent (dict), or a complete value (string) validated.
+
+    A record that lets every host pass (``+all``, or ``?all`` with nothing before it) is refused
+    unless ``allow_pass_all`` (argument or key of the intent) is true; a record that needs more than
+    10 DNS lookups by its own terms is always refused (RFC 7208 4.6.4).
+    """
     what = "%s: spf" % domain
+    check_text(spf, what)
     if isinstance(spf, str):
-        return _validated_spf_value(spf, what)
+        return check_spf_policy(_validated_spf_value(spf, what), what, allow_pass_all)
     _check_keys(spf, _SPF_KEYS, what)
+    allow = spf.get("allow_pass_all", False)
+    if not isinstance(allow, bool):
+        raise RecordError("%s.allow_pass_all must be true or false, got %r" % (what, allow))
+    allow = allow or allow_pass_all
     if spf.get("value") is not None:
-        others = [k for k in _SPF_KEYS if k != "value" and spf.get(k)]
+        others = [k for k in _SPF_KEYS if k not in ("value", "allow_pass_all") and spf.get(k)]
         if others:
             raise RecordError("%s: give either value or %s, not both" % (what, ", ".join(others)))
-        return _validated_spf_value(spf["value"], what)
+        return check_spf_policy(_validated_spf_value(spf["value"], what), what, allow)
     terms: list[str] = []
 
     def add(term: str) -> None:
@@ -381,12 +375,42 @@ def build_spf(spf, domain: str = "the domain") -> str:
         if qualifier not in SPF_ALL:
             raise RecordError("%s.all must be one of %s, got %r" % (what, ", ".join(SPF_ALL), qualifier))
         terms.append(qualifier)
-    return " ".join(["v=spf1", *terms])
+    return check_spf_policy(" ".join(["v=spf1", *terms]), what, allow)
+
+
+def spf_lookup_count(terms: list[SpfTerm]) -> int:
+    """DNS lookups a record's own terms cost (include, a, mx, ptr, exists, redirect; RFC 7208 4.6.4)."""
+    return len([x for x in terms if x.name in SPF_LOOKUP_MECHANISMS or x.name == "redirect"])
+
+
+def check_spf_policy(value: str, what: str, allow_pass_all: bool = False) -> str:
+    """Refuse an SPF value that lets every host pass (unless allowed) or needs more than 10 lookups by itself."""
+    terms = parse_spf(value)
+    mechs, _mods, all_term, _redirect = _spf_parts(terms)
+    if all_term is not None and not allow_pass_all:
+        if all_term.qualifier == "+":
+            raise RecordError(
+                "%s: %r lets every host on the Internet send mail as this domain; use -all or ~all "
+                "(or set allow_pass_all: true if you really mean it)" % (what, all_term.raw)
+            )
+        if all_term.qualifier == "?" and not mechs:
+            raise RecordError(
+                "%s: '?all' with no mechanism before it makes SPF say nothing about any host; list the "
+                "senders before it (or set allow_pass_all: true if you really mean it)" % what
+            )
+    count = spf_lookup_count(terms)
+    if count > SPF_LOOKUP_LIMIT:
+        raise RecordError(
+            "%s: the record needs %d DNS lookups by its own terms (include, a, mx, ptr, exists, redirect), "
+            "more than the limit of %d (permerror, RFC 7208 4.6.4)" % (what, count, SPF_LOOKUP_LIMIT)
+        )
+    return value
 
 
 def _validated_spf_value(value, what: str) -> str:
     if not isinstance(value, str):
         raise RecordError("%s: an SPF value must be a string, got %r" % (what, value))
+    check_text(value, what)
     value = " ".join(value.split())
     try:
         parse_spf(value)
@@ -488,7 +512,14 @@ def _merge_spf_values(existing_spf: list[str], desired_spf: str) -> str:
         out.append(d_redirect.raw)
     elif d_all is not None:
         out.append(d_all.raw)
-    return normalize(" ".join(out))
+    merged = normalize(" ".join(out))
+    count = spf_lookup_count(parse_spf(merged))
+    if count > SPF_LOOKUP_LIMIT:
+        raise RecordError(
+            "merging with the existing SPF record %r would need %d DNS lookups, more than the limit of %d "
+            "(RFC 7208 4.6.4); remove terms or set spf_merge: replace" % (existing_spf[0], count, SPF_LOOKUP_LIMIT)
+        )
+    return merged
 
 
 # -- DKIM keys ---------------------------------------------------------------------------------
@@ -512,7 +543,7 @@ def public_key_info(key, key_type: str | None = None) -> tuple[str, int, str]:
     if not isinstance(key, str) or not key.strip():
         raise RecordError("a DKIM public key must be a non-empty string")
     text = key.strip()
-    if "PRIVATE KEY" in text:
+    if "PRIVATE KEY" in text or _input.has_private_key(text):
         raise RecordError("this is a private key; give the public key (never publish or pass the private key)")
     try:
         if text.startswith("-----BEGIN"):
@@ -576,6 +607,7 @@ def build_dkim(entry: dict, domain: str = "the domain") -> tuple[str, str]:
     if not isinstance(entry, dict):
         raise RecordError("%s: a dkim entry must be a dictionary, got %r" % (domain, entry))
     _check_keys(entry, _DKIM_KEYS, "%s: dkim" % domain)
+    check_text(entry, "%s: dkim" % domain)
     try:
         selector = check_selector(entry.get("selector"))
     except RecordError as exc:
@@ -588,6 +620,7 @@ def dkim_value(entry: dict, what: str = "DKIM record") -> str:
     if not isinstance(entry, dict):
         raise RecordError("%s: expected a dictionary, got %r" % (what, entry))
     _check_keys(entry, _DKIM_KEYS, what)
+    check_text(entry, what)
     key_type = entry.get("key_type")
     if key_type is not None and key_type not in DKIM_KEY_TYPES:
         raise RecordError("%s: key_type must be one of %s, got %r" % (what, ", ".join(DKIM_KEY_TYPES), key_type))
@@ -647,6 +680,7 @@ def check_dkim_value(value, what: str = "DKIM record", key_type: str | None = No
     """Validate a complete DKIM key record (from e.g. mailauth.core.dkim_key); return it normalised."""
     if not isinstance(value, str):
         raise RecordError("%s: value must be a string, got %r" % (what, value))
+    check_text(value, what + ": value")
     try:
         tags = parse_dkim(value)
     except RecordError as exc:
@@ -745,6 +779,7 @@ def _int_range(value, low: int, high: int, what: str) -> int:
 def build_dmarc(dmarc, domain: str = "the domain") -> tuple[str, list[str]]:
     """``(value, report_domains)`` for a ``dmarc`` intent; report_domains are the rua/ruf domains."""
     what = "%s: dmarc" % domain
+    check_text(dmarc, what)
     if isinstance(dmarc, str):
         dmarc = {"value": dmarc}
     _check_keys(dmarc, _DMARC_KEYS, what)
@@ -794,6 +829,7 @@ def check_dmarc_value(value, what: str = "DMARC record") -> tuple[str, list[str]
     """Validate a complete DMARC value; return ``(normalised value, report domains)``."""
     if not isinstance(value, str):
         raise RecordError("%s: value must be a string, got %r" % (what, value))
+    check_text(value, what)
     tags = parse_tag_list(value)
     if not tags or tags[0] != ("v", "DMARC1"):
         raise RecordError("%s: a DMARC record starts with v=DMARC1, got %r" % (what, value[:40]))
@@ -837,6 +873,7 @@ def check_dmarc_value(value, what: str = "DMARC record") -> tuple[str, list[str]
 def build_mta_sts(mta_sts, domain: str = "the domain") -> str:
     """``v=STSv1; id=...`` (RFC 8461 3.1)."""
     what = "%s: mta_sts" % domain
+    check_text(mta_sts, what)
     if isinstance(mta_sts, (str, int)) and not isinstance(mta_sts, bool):
         mta_sts = {"id": mta_sts}
     _check_keys(mta_sts, _MTA_STS_KEYS, what)
@@ -859,6 +896,7 @@ def build_mta_sts(mta_sts, domain: str = "the domain") -> str:
 def build_tls_rpt(tls_rpt, domain: str = "the domain") -> str:
     """``v=TLSRPTv1; rua=mailto:...`` (RFC 8460 3)."""
     what = "%s: tls_rpt" % domain
+    check_text(tls_rpt, what)
     if isinstance(tls_rpt, (str, list)):
         tls_rpt = {"rua": tls_rpt}
     _check_keys(tls_rpt, _TLS_RPT_KEYS, what)
@@ -922,12 +960,14 @@ def desired_items(domains: list[dict]) -> list[DesiredRecord]:
     owners: dict[str, str] = {}
 
     def own(domain, kind, zone, state, merge, name, ttl, values):
+        name = check_name(name, "%s: the %s record name" % (domain, kind))
         if name in owners:
             raise RecordError("%s: record %s is also produced by %s" % (domain, name, owners[name]))
         owners[name] = domain
         items.append(DesiredRecord(domain, kind, zone, state, merge, RecordSet(name, "TXT", ttl, values)))
 
     for domain, entry in entries:
+        check_text({k: v for k, v in entry.items() if k in _ENTRY_KEYS}, domain)
         state = entry.get("state") or "present"
         if state not in ("present", "absent"):
             raise RecordError("%s: state must be present or absent, got %r" % (domain, state))
@@ -1014,14 +1054,23 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
     shared selector with different keys, which would break verification for one of them.
     """
     by_domain: dict[str, dict[str, str]] = {}
-    for key in keys or []:
+    if not isinstance(keys, (list, type(None))):
+        raise RecordError(
+            "keys must be a list of {domain, selector, record} dictionaries, got %s" % type(keys).__name__
+        )
+    if not isinstance(domains, (list, type(None))):
+        raise RecordError("domains must be a list of domain entries, got %s" % type(domains).__name__)
+    for index, key in enumerate(keys or []):
         if not isinstance(key, dict):
-            continue
+            raise RecordError("keys[%d] must be a dictionary, got %s" % (index, type(key).__name__))
         record = key.get("record") or key.get("value")
         if not record:
             continue
-        domain = check_domain(key.get("domain"), "dkim key domain")
-        selector = check_selector(key.get("selector"))
+        if not isinstance(record, str):
+            raise RecordError("keys[%d].record must be a string, got %s" % (index, type(record).__name__))
+        check_text(record, "keys[%d].record" % index)
+        domain = check_domain(key.get("domain"), "keys[%d].domain" % index)
+        selector = check_selector(key.get("selector"), "keys[%d].selector" % index)
         known = by_domain.setdefault(domain, {})
         if selector in known and known[selector] != record:
             raise RecordError(
@@ -1030,9 +1079,11 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
             )
         known[selector] = record
     out = []
-    for entry in domains or []:
+    for index, entry in enumerate(domains or []):
+        if not isinstance(entry, dict):
+            raise RecordError("domains[%d] must be a dictionary, got %s" % (index, type(entry).__name__))
         entry = dict(entry)
-        name = check_domain(entry.get("name"), "domain name")
+        name = check_domain(entry.get("name"), "domains[%d].name" % index)
         selectors = by_domain.get(name, {})
         if selectors:
             entry["dkim"] = [{"selector": s, "value": v} for s, v in sorted(selectors.items())]

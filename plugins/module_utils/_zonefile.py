@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 
+from ansible_collections.mailauth.core.plugins.module_utils import _input
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
     MissingLibraryError,
@@ -50,6 +51,8 @@ except ImportError as exc:  # pragma: no cover - reported by the module
 
 HEADER = "; Managed by mailauth.core.dns_records (provider zonefile). Records added by hand are kept.\n"
 
+NAME_MAX = 255  # the longest file name Linux file systems take
+
 
 class ZonefileProvider(Provider):
     """Writes ``<path>/<zone>.zone`` (BIND snippet) and ``<path>/<zone>.json``."""
@@ -63,6 +66,10 @@ class ZonefileProvider(Provider):
         path = self.options.get("path")
         if not path:
             raise ProviderError("zonefile: the option path (a directory) is required")
+        try:
+            _input.text(path, "zonefile.path")
+        except _input.InputError as exc:
+            raise ProviderError(str(exc)) from None
         self.path = os.path.abspath(os.path.expanduser(str(path)))
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise ProviderError("zonefile: path %s exists and is not a directory" % self.path)
@@ -72,6 +79,12 @@ class ZonefileProvider(Provider):
     def files(self, zone: str) -> tuple[str, str]:
         """The snippet and JSON file of ``zone``."""
         zone = normalize_name(zone)
+        if len(zone + ".zone") > NAME_MAX:
+            raise ProviderError(
+                "zonefile: the zone name %s is too long for a file name (%s.zone would be %d characters, at most %d)"
+                % (zone, zone, len(zone) + 5, NAME_MAX),
+                zone=zone,
+            )
         return os.path.join(self.path, zone + ".zone"), os.path.join(self.path, zone + ".json")
 
     # -- zones ----------------------------------------------------------------------------
@@ -165,7 +178,8 @@ class ZonefileProvider(Provider):
         except OSError as exc:
             raise ProviderError("zonefile: cannot read %s: %s" % (path, exc.strerror), zone=zone) from None
         directory = os.path.dirname(path)
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+        # A short prefix: a temporary name built from a 250-character zone name would be too long.
+        fd, tmp = tempfile.mkstemp(prefix=".zonefile-tmp.", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(content)
@@ -209,12 +223,12 @@ class ZonefileProvider(Provider):
                 else:
                     texts.append(value)
             records[key] = (change.after.ttl, texts)
+        snippet, json_path = self.files(zone)  # a name that cannot be a file fails before the directory is made
         try:
             os.makedirs(self.path, exist_ok=True)
         except OSError as exc:
             raise ProviderError("zonefile: cannot create %s: %s" % (self.path, exc.strerror), zone=zone) from None
         snippet_text, json_text = self.render(zone, records)
-        snippet, json_path = self.files(zone)
         # The snippet is the source of truth: written first, so a failure before the JSON
         # write leaves a re-run to complete the work.
         self._write(snippet, snippet_text, zone)

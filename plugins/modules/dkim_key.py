@@ -86,7 +86,17 @@ options:
   key_dir:
     description:
       - Directory holding one sub-directory per domain. Debian's opendkim package uses C(/etc/dkimkeys).
-      - Must be an absolute path and not a system directory such as C(/etc); its mode is set to 0750.
+      - Its owner is set to O(owner)/O(group) and its mode to 0750, so it is allowed only where that is safe.
+        An absolute path, without whitespace, control characters or C(..), that is either equal to or below
+        one of the documented roots C(/etc/dkimkeys), C(/etc/opendkim/keys), C(/etc/dkimpy-milter/keys) and
+        C(/var/lib/dkim) (symlinks resolved); or a directory that does not exist yet, which the module creates
+        and marks with a file C(.mailauth-dkim-key-dir); or such a marked directory created by an earlier run
+        (for example a shared-key directory on the controller).
+      - Outside those roots, a new or marked directory inside a system tree (C(/etc), C(/usr), C(/var), C(/root),
+        C(/home), C(/run), ...) is created only when O(owner) is the user running the module; handing, say, a new
+        C(/root/.ssh) to C(opendkim) is refused.
+      - Any other existing directory (C(/etc), C(/etc/ssh), C(/etc/postfix), C(/root/.ssh), C(/usr/bin), ...)
+        is refused before anything changes.
     type: path
     default: /etc/dkimkeys
   owner:
@@ -241,14 +251,15 @@ dkim_keys:
       sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.mailauth.core.plugins.module_utils import _dkim
+from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 
 
 def main() -> None:
     """Validate the arguments, then ensure the keys in one call."""
-    module = AnsibleModule(
+    module = KeySafeModule(
         argument_spec=dict(
             keys=dict(
                 type="list",
@@ -274,6 +285,7 @@ def main() -> None:
     )
     if not _dkim.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(_dkim.CRYPTOGRAPHY_IMPORT_ERROR))
+    module.refuse_private_keys(allowed=["keys[*].private_key_content"])
 
     params = module.params
     try:

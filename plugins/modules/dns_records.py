@@ -29,6 +29,11 @@ description:
     per request. If a later request fails, the error says what was applied (with V(rfc2136) and
     V(route53) the names are also returned in RV(failed_zone_applied)), and a re-run completes the work.
   - At a name shared with values the module does not manage, the existing TTL is kept.
+  - Hostile or mistaken input fails before anything is read or written. Control characters (newline, tab,
+    NUL, ...) are refused in every string; names are checked label by label with a full match, and every
+    record name built from them (C(<selector>._domainkey.), C(_dmarc.), C(_mta-sts.), C(_smtp._tls.),
+    C(._report._dmarc.)) must fit in 253 characters. A private key given in any option (for example as
+    O(domains[].dkim[].public_key)) is refused, and masked wherever Ansible shows the arguments.
 author:
   - mailauth.core maintainers (@mailauth)
 requirements:
@@ -94,11 +99,23 @@ options:
             description: Domain for the C(redirect=) modifier.
             type: str
           all:
-            description: The final C(all) mechanism, for example V(-all) or V(~all).
+            description:
+              - The final C(all) mechanism, for example V(-all) or V(~all).
+              - V(+all) (or V(all)), which lets every host on the Internet send mail as the domain, is refused
+                unless O(domains[].spf.allow_pass_all=true); so is V(?all) with no mechanism before it.
             type: str
           value:
-            description: A complete SPF record instead of the fields above.
+            description:
+              - A complete SPF record instead of the fields above.
+              - Refused when it ends in V(+all) (or V(?all) alone) unless O(domains[].spf.allow_pass_all=true),
+                and when its own terms need more than 10 DNS lookups (RFC 7208 4.6.4), whether DNS lint is on or off.
             type: str
+          allow_pass_all:
+            description:
+              - Publish a record that lets every host pass SPF (V(+all), or V(?all) with nothing before it).
+                Without it such a record is refused. Almost never what you want.
+            type: bool
+            default: false
       spf_merge:
         description:
           - How to treat an existing SPF record at the apex. V(merge) adds the desired mechanisms to
@@ -530,9 +547,10 @@ api_calls:
   sample: {"read": 2, "write": 1}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.mailauth.core.plugins.module_utils import _lint, _plan, _records
+from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     MissingLibraryError,
     ProviderError,
@@ -563,6 +581,7 @@ def argument_spec() -> dict:
                 redirect=dict(type="str"),
                 all=dict(type="str"),
                 value=dict(type="str"),
+                allow_pass_all=dict(type="bool", default=False),
             ),
         ),
         spf_merge=dict(type="str", choices=["merge", "replace", "keep"], default="merge"),
@@ -670,11 +689,12 @@ def _clean(value):
 
 
 def main() -> None:
-    module = AnsibleModule(
+    module = KeySafeModule(
         argument_spec=argument_spec(),
         supports_check_mode=True,
         required_if=[(("provider", name, (name,))) for name in PROVIDERS if name not in ("route53",)],
     )
+    module.refuse_private_keys()
     params = module.params
     name = params["provider"]
     result = dict(changed=False, records=[], plan=[], lint=[], applied_zones=[], api_calls={"read": 0, "write": 0})

@@ -19,6 +19,10 @@ description:
     O(domains[].dkim)) are served by every queried server, for at most O(wait_timeout) seconds. This is
     the "publish, then wait, then sign" step between M(mailauth.core.dns_records) and enabling DKIM signing.
   - Never changes anything.
+  - Control characters are refused in every string, names are checked with a full match and derived names
+    must fit in 253 characters. A private key given in any option (for example as O(domains[].dkim[].public_key))
+    is refused, and masked wherever Ansible shows the arguments. An expected O(domains[].spf) may end in
+    V(+all) (it is only compared with what DNS serves; lint reports it).
 author:
   - mailauth.core maintainers (@mailauth)
 requirements:
@@ -323,14 +327,15 @@ waited:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.mailauth.core.plugins.module_utils import _dns_info, _lint, _records
+from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 
 
 def main() -> None:
     """Validate the arguments, then read, lint and optionally wait, in one call."""
-    module = AnsibleModule(
+    module = KeySafeModule(
         argument_spec=dict(
             domains=dict(
                 type="list",
@@ -363,6 +368,7 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
+    module.refuse_private_keys()
     if not _lint.HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=str(_lint.DNSPYTHON_IMPORT_ERROR))
     if not _records.HAS_CRYPTOGRAPHY:

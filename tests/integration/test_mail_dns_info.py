@@ -218,7 +218,7 @@ def test_bad_input_fails_clearly(bind, module_runner):
         {"domains": [{"name": "bad_domain.test"}], "nameserver": bind.servers[0], "port": bind.port},
     )
     assert result["failed"] is True
-    assert "domain 'bad_domain.test'" in result["msg"]
+    assert "domain (label 'bad_domain'): 'bad_domain' is not a DNS label" in result["msg"]
     result = module_runner(
         "mail_dns_info",
         {"domains": [{"name": "example.test"}], "nameserver": "ns1.example.test", "port": bind.port},

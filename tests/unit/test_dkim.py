@@ -153,19 +153,22 @@ def test_generate_many_in_parallel_keeps_order():
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"domain": "", "selector": "s"}, "domain must be a non-empty string"),
-        ({"domain": "localhost", "selector": "s"}, "at least two labels"),
-        ({"domain": "-bad.example", "selector": "s"}, "invalid label '-bad'"),
-        ({"domain": "a..example", "selector": "s"}, "invalid label ''"),
-        ({"domain": "exa_mple.org", "selector": "s"}, "invalid label"),
+        ({"domain": "", "selector": "s"}, "keys[0].domain must be a domain name"),
+        ({"domain": "localhost", "selector": "s"}, "needs at least 2 labels"),
+        ({"domain": "-bad.example", "selector": "s"}, "'-bad' is not a DNS label"),
+        ({"domain": "a..example", "selector": "s"}, "has an empty label"),
+        ({"domain": "exa_mple.org", "selector": "s"}, "is not a DNS label"),
         ({"domain": "bücher.example", "selector": "s"}, "A-label"),
         ({"domain": "192.0.2.1", "selector": "s"}, "IP address"),
         ({"domain": ("a" * 63 + ".") * 4 + "org", "selector": "s"}, "longer than 253"),
-        ({"domain": "example.org", "selector": "bad_sel"}, "selector 'bad_sel' is invalid"),
-        ({"domain": "example.org", "selector": "a..b"}, "selector 'a..b' is invalid"),
-        ({"domain": "example.org", "selector": "../x"}, "is invalid"),
-        ({"domain": "example.org", "selector": "x/y"}, "is invalid"),
-        ({"domain": "example.org", "selector": "-s"}, "is invalid"),
+        (
+            {"domain": "example.org", "selector": "bad_sel"},
+            "keys[0].selector (label 'bad_sel'): 'bad_sel' is not a DNS label",
+        ),
+        ({"domain": "example.org", "selector": "a..b"}, "keys[0].selector: 'a..b' has an empty label"),
+        ({"domain": "example.org", "selector": "../x"}, "keys[0].selector"),
+        ({"domain": "example.org", "selector": "x/y"}, "is not a DNS label"),
+        ({"domain": "example.org", "selector": "-s"}, "is not a DNS label"),
         ({"domain": "example.org", "selector": "s", "size": 512}, "RSA size must be one of 1024, 2048, 3072, 4096"),
         ({"domain": "example.org", "selector": "s", "size": 2049}, "RSA size must be one of"),
         ({"domain": "example.org", "selector": "s", "type": "dsa"}, "type must be one of rsa, ed25519"),
@@ -190,7 +193,7 @@ def test_all_errors_reported_at_once_and_duplicates():
         )
     text = str(err.value)
     assert "keys[1] (MX1._domainkey.example.org) duplicates keys[0]" in text
-    assert "bad_domain.org" in text
+    assert "keys[2].domain (label 'bad_domain')" in text
 
 
 def test_private_key_content_must_match_type_and_size():
@@ -254,9 +257,17 @@ def test_decide_matrix(policy, index):
     assert _dkim.decide(policy, existing) == POLICY_MATRIX[policy][index]
 
 
+def mark(key_dir):
+    """A key directory as this module leaves it when it creates one outside KEY_DIR_ROOTS."""
+    key_dir.mkdir(parents=True, exist_ok=True)
+    (key_dir / _dkim.KEY_DIR_MARKER).write_bytes(b"")
+    return key_dir
+
+
 def _install(tmp_path, key):
     path = tmp_path / "keys" / "example.org" / "mx1.private"
     path.parent.mkdir(parents=True)
+    mark(path.parent.parent)
     path.parent.chmod(0o750)
     path.parent.parent.chmod(0o750)
     path.write_bytes(_dkim.serialize_private_key(key))
@@ -293,6 +304,7 @@ def test_policy_on_size_mismatch(tmp_path, keys_by_size, policy, outcome):
 def test_policy_on_invalid_file(tmp_path, policy, outcome):
     path = tmp_path / "keys" / "example.org" / "mx1.private"
     path.parent.mkdir(parents=True)
+    mark(path.parent.parent)
     path.write_text("not a key\n")
     if outcome == "error":
         with pytest.raises(_dkim.DkimError, match="not a readable unencrypted"):
@@ -398,6 +410,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
         real_write(fd, bytes(data[:10]))
         raise OSError(5, "Input/output error")
 
+    mark(tmp_path / "keys")
     monkeypatch.setattr(_dkim.os, "write", short_then_fail)
     with pytest.raises(OSError, match="Input/output error"):
         ensure(tmp_path / "keys", [spec(key_type="ed25519")])
@@ -425,6 +438,7 @@ def test_symlinks_are_refused(tmp_path):
     target.chmod(0o644)
     domain_dir = tmp_path / "keys" / "example.org"
     domain_dir.mkdir(parents=True)
+    mark(tmp_path / "keys")
     (domain_dir / "mx1.private").symlink_to(target)
     with pytest.raises(_dkim.DkimError, match="not a regular file"):
         ensure(tmp_path / "keys", [spec()])
@@ -526,6 +540,7 @@ def test_domain_dir_symlink_is_refused_before_any_change(tmp_path):
     elsewhere.mkdir(mode=0o755)
     key_dir = tmp_path / "keys"
     key_dir.mkdir(mode=0o700)
+    mark(key_dir)
     (key_dir / "example.net").symlink_to(elsewhere)
     specs = _dkim.build_specs([{"domain": "example.org", "selector": "a"}, {"domain": "example.net", "selector": "a"}])
     with pytest.raises(_dkim.DkimError, match=r"example\.net exists and is not a directory"):

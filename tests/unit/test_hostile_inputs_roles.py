@@ -332,17 +332,28 @@ def postfix_files(settings) -> list:
     ]
 
 
+# (filter, what its message starts with, variable prefix, valid input, cases)
+ROLES = [
+    (services.postfix_config, "Invalid Postfix input: ", "postfix_", POSTFIX_OK, POSTFIX_CASES),
+    (services.opendkim_config, "Invalid OpenDKIM input: ", "opendkim_", OPENDKIM_OK, OPENDKIM_CASES),
+]
+REFUSALS = [(role[:4], *case[1:]) for role in ROLES for case in role[4]]
+
+
 @pytest.mark.parametrize(
-    ("variable", "value", "words"), [c[1:] for c in POSTFIX_CASES], ids=[c[0] for c in POSTFIX_CASES]
+    ("role", "variable", "value", "words"),
+    REFUSALS,
+    ids=["%s-%s" % (role[2].rstrip("_"), case[0]) for role in ROLES for case in role[4]],
 )
-def test_postfix_refuses(variable, value, words):
-    values = copy.deepcopy(POSTFIX_OK)
+def test_role_input_refused(role, variable, value, words):
+    config, start, prefix, valid = role
+    values = copy.deepcopy(valid)
     values[variable] = value
     with pytest.raises(AnsibleFilterError) as err:
-        services.postfix_config(values)
+        config(values)
     message = str(err.value)
-    assert message.startswith("Invalid Postfix input: ")
-    assert "postfix_" + variable in message
+    assert message.startswith(start)
+    assert prefix + variable in message
     for word in words:
         assert word in message
 
@@ -355,21 +366,6 @@ def test_relay_invariant_on_rendered_files(changes, words):
     text = "; ".join(problems)
     for word in words:
         assert word in text
-
-
-@pytest.mark.parametrize(
-    ("variable", "value", "words"), [c[1:] for c in OPENDKIM_CASES], ids=[c[0] for c in OPENDKIM_CASES]
-)
-def test_opendkim_refuses(variable, value, words):
-    values = copy.deepcopy(OPENDKIM_OK)
-    values[variable] = value
-    with pytest.raises(AnsibleFilterError) as err:
-        services.opendkim_config(values)
-    message = str(err.value)
-    assert message.startswith("Invalid OpenDKIM input: ")
-    assert "opendkim_" + variable in message
-    for word in words:
-        assert word in message
 
 
 def test_case_count():

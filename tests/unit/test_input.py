@@ -1,0 +1,74 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The input layer's own validators: full matches, control characters, the field named in every message."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.mailauth.core.plugins.module_utils import _input
+
+NL = "\n"
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "value", "expected"),
+    [
+        (_input.domain, (), "Example.TEST.", "example.test"),
+        (_input.domain, (), "bücher.example", "xn--bcher-kva.example"),
+        (_input.selector, (), "S2026.mx1", "s2026.mx1"),
+        (_input.email, (), "Dmarc.Reports@Example.test", "Dmarc.Reports@example.test"),
+        (_input.smtp_reply_code, (), "550", 550),
+        (_input.smtp_reply_code, ("4",), 451, 451),
+        (_input.host_or_network, (), "[::1]", "[::1]"),
+        (_input.host_or_network, (), "mail.example.test", "mail.example.test"),
+        (_input.absolute_path, (), "/etc//dkimkeys/", "/etc/dkimkeys"),
+        (_input.match, (), "abc", "abc"),
+    ],
+)
+def test_accepts(func, args, value, expected):
+    if func is _input.match:
+        assert _input.match(r"[a-c]+", value, "f", "letters a-c") == expected
+    else:
+        assert func(value, "f", *args) == expected
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "value", "words"),
+    [
+        (_input.domain, (), "example.test" + NL, "control characters"),
+        (_input.domain, (), "example.test\r", "control characters"),
+        (_input.domain, (), "example.test\x85", "control characters"),
+        (_input.domain, (), "ex ample.test", "space"),
+        (_input.domain, (), "example", "at least 2 labels"),
+        (_input.domain, (), "example..test", "empty label"),
+        (_input.selector, (), "s1._domainkey", "without _domainkey"),
+        (_input.selector, (), "s1.", "no trailing dot"),
+        (_input.email, (), "no-at-sign.example", "local@domain"),
+        (_input.email, (), "a..b@example.test", "local@domain"),
+        (_input.email, (), "a@example.test" + NL + "Bcc: x@y.example", "control characters"),
+        (_input.smtp_reply_code, (), "250", "SMTP reply code"),
+        (_input.smtp_reply_code, (), 599, "second digit"),
+        (_input.smtp_reply_code, (), "55O", "SMTP reply code"),
+        (_input.smtp_reply_code, (), True, "SMTP reply code"),
+        (_input.smtp_reply_code, ("4",), 550, "SMTP reply code 4xx"),
+        (_input.network, (), "::/0", "every address"),
+        (_input.network, (), "192.0.2.0/24" + NL, "control characters"),
+        (_input.absolute_path, (), "/etc/../root", "'..'"),
+        (_input.text, (), "   ", "must not be empty"),
+        (_input.string_list, (), "a,b", "must be a list"),
+        (_input.choice, (("a", "b"),), "c", "one of a, b"),
+    ],
+)
+def test_refuses_naming_the_field(func, args, value, words):
+    with pytest.raises(_input.InputError) as err:
+        func(value, "the_field", *args)
+    assert str(err.value).startswith("the_field") and words in str(err.value), str(err.value)
+
+
+def test_match_is_a_full_match():
+    """A `$` would match before a final newline; the layer's match must not."""
+    with pytest.raises(_input.InputError, match="control characters"):
+        _input.match(r"[a-z]+$", "abc" + NL, "f", "letters")
+    with pytest.raises(_input.InputError, match="must be letters"):
+        _input.match(r"[a-z]+", "abc1", "f", "letters")
