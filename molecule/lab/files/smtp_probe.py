@@ -1,6 +1,11 @@
-"""SMTP probes the lab runs from the controller: relay attempts and authenticated submission.
+"""SMTP probes the lab runs from a container outside the server's mynetworks (ns): relay attempts
+on every smtpd port, forged-From mail, and authenticated submission.
 
-Prints one JSON object: for each probe, the SMTP reply code and text at the step that decided it.
+One probe: the options below; prints one JSON object, the SMTP reply code and text at the step
+that decided it. Many probes: --batch FILE, a JSON list of objects with the same keys as the
+options (host, port, sender, rcpt, starttls, user, password, subject, message_id); prints a JSON
+list of results, in order, each with the probe's "id" when it has one. A connection that fails
+(refused, timed out) is a result with stage "connect", not a crash, so that every probe is reported.
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ def attempt(
             smtp.starttls(context=ctx)
             smtp.ehlo()
         if login:
+            # PLAIN only: smtplib's login() would try every offered mechanism, and Dovecot delays
+            # each failure (and later logins from the same address).
+            smtp.user, smtp.password = login
             try:
-                smtp.login(*login)
+                smtp.auth("PLAIN", smtp.auth_plain)
             except smtplib.SMTPException as exc:
                 result.update(stage="auth", code=getattr(exc, "smtp_code", None), reply=str(exc))
                 return result
@@ -43,30 +51,62 @@ def attempt(
     return result
 
 
+def build_message(sender: str, rcpt: str, subject: str, message_id: str) -> str:
+    return (
+        f"From: <{sender}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{message_id}>\r\n\r\nmailauth lab probe\r\n"
+    )
+
+
+def run(probe: dict) -> dict:
+    """Run one probe given as a dict of the command line's options; never raises."""
+    login = (probe["user"], probe["password"]) if probe.get("user") else None
+    message = build_message(
+        probe["sender"],
+        probe["rcpt"],
+        probe.get("subject", "mailauth lab probe"),
+        probe.get("message_id", "probe@example.invalid"),
+    )
+    try:
+        out = attempt(
+            probe["host"],
+            int(probe.get("port", 25)),
+            probe["sender"],
+            probe["rcpt"],
+            starttls=bool(probe.get("starttls")),
+            login=login,
+            message=message,
+        )
+    except smtplib.SMTPException as exc:
+        out = {"stage": "session", "code": getattr(exc, "smtp_code", None), "reply": str(exc)}
+    except OSError as exc:
+        out = {"stage": "connect", "code": None, "reply": "%s: %s" % (type(exc).__name__, exc)}
+    if "id" in probe:
+        out["id"] = probe["id"]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", required=True)
+    parser.add_argument("--batch", help="JSON file: a list of probes")
+    parser.add_argument("--host")
     parser.add_argument("--port", type=int, default=25)
-    parser.add_argument("--sender", required=True)
-    parser.add_argument("--rcpt", required=True)
+    parser.add_argument("--sender")
+    parser.add_argument("--rcpt")
     parser.add_argument("--starttls", action="store_true")
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--subject", default="mailauth lab probe")
     parser.add_argument("--message-id", default="probe@example.invalid")
     args = parser.parse_args()
-    message = (
-        f"From: <{args.sender}>\r\nTo: <{args.rcpt}>\r\nSubject: {args.subject}\r\n"
-        f"Message-ID: <{args.message_id}>\r\n\r\nmailauth lab probe\r\n"
-    )
-    login = (args.user, args.password) if args.user else None
-    try:
-        out = attempt(
-            args.host, args.port, args.sender, args.rcpt, starttls=args.starttls, login=login, message=message
-        )
-    except smtplib.SMTPException as exc:
-        out = {"stage": "session", "code": getattr(exc, "smtp_code", None), "reply": str(exc)}
-    print(json.dumps(out))
+    if args.batch:
+        with open(args.batch, encoding="utf-8") as fh:
+            probes = json.load(fh)
+        print(json.dumps([run(p) for p in probes]))
+        return
+    if not (args.host and args.sender and args.rcpt):
+        parser.error("--host, --sender and --rcpt are required without --batch")
+    print(json.dumps(run({k: v for k, v in vars(args).items() if v is not None and k != "batch"})))
 
 
 if __name__ == "__main__":
