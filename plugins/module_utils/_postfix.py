@@ -304,6 +304,10 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         n for n in _list(v["mynetworks"], f("mynetworks"), lambda x, y: postfix_network(x, y, allow_open), p) if n
     ]
     out["smtpd_relay_restrictions"] = _restrictions(v["smtpd_relay_restrictions"], f("smtpd_relay_restrictions"), p)
+    for problem in restriction_problems(
+        _tokens(" ".join(out["smtpd_relay_restrictions"])), f("smtpd_relay_restrictions")
+    ):
+        p.add(problem)
     out["smtpd_recipient_restrictions"] = _restrictions(
         v["smtpd_recipient_restrictions"], f("smtpd_recipient_restrictions"), p
     )
@@ -452,6 +456,23 @@ def _tokens(value: str) -> t.List[str]:
     return [token for token in re.split(r"[\s,]+", value) if token]
 
 
+def restriction_problems(relay: t.Sequence[str], field: str) -> t.List[str]:
+    """Why a smtpd_relay_restrictions list (tokens) could let a client relay other than by the two permits."""
+    problems = []
+    if not relay or relay[-1] not in RELAY_ENDS:
+        problems.append("%s must end in %s, got %r" % (field, " or ".join(RELAY_ENDS), " ".join(relay)))
+    for token in relay[:-1]:
+        if token in RELAY_PERMITS or token in RELAY_ENDS or token.startswith(("reject_", "defer_")):
+            continue
+        if token == "warn_if_reject":
+            continue
+        problems.append(
+            "%s holds %r; only %s may let a client relay, and nothing else may come before the final reject"
+            % (field, token, " and ".join(RELAY_PERMITS))
+        )
+    return problems
+
+
 def relay_problems(main_cf: str, master_cf: str, allow_open_networks: bool = False) -> t.List[str]:
     """Every smtpd service relays only for permit_mynetworks (checked networks) and permit_sasl_authenticated."""
     main = parse_main_cf(main_cf)
@@ -468,20 +489,7 @@ def relay_problems(main_cf: str, master_cf: str, allow_open_networks: bool = Fal
         except InputError as err:
             problems.append("%s: %s" % (where, err))
             continue
-        if not relay or relay[-1] not in RELAY_ENDS:
-            problems.append(
-                "%s: smtpd_relay_restrictions must end in %s, got %r"
-                % (where, " or ".join(RELAY_ENDS), " ".join(relay))
-            )
-        for token in relay[:-1]:
-            if token in RELAY_PERMITS or token in RELAY_ENDS:
-                continue
-            if token.startswith(("reject_", "defer_")) or token in ("warn_if_reject",):
-                continue
-            problems.append(
-                "%s: smtpd_relay_restrictions holds %r; only %s may let a client relay, and nothing else may"
-                " come before the final reject" % (where, token, " and ".join(RELAY_PERMITS))
-            )
+        problems += restriction_problems(relay, where + ": smtpd_relay_restrictions")
         if "permit_mynetworks" in relay:
             for token in networks:
                 try:

@@ -1147,13 +1147,13 @@ def signing_key_problems(keys: list) -> list[str]:
         try:
             normal = check_domain(domain, "domain")
             if normal != domain:
-                domains.append("%s (write %s)" % (domain, normal))
+                domains.append("%r (write %s)" % (domain, normal))
         except RecordError:
-            domains.append(str(domain))
+            domains.append(repr(domain))
         try:
             check_selector(selector)
         except RecordError:
-            selectors.append(str(selector))
+            selectors.append(repr(selector))
         key_type = key.get("key_type")
         if key_type not in DKIM_KEY_TYPES:
             types.append(str(key_type))
@@ -1169,8 +1169,14 @@ def signing_key_problems(keys: list) -> list[str]:
         seen.add(pair)
     problems = []
     for bad, sentence in (
-        (domains, "domains must be lower-case ASCII DNS names of two labels or more, got "),
-        (selectors, "selectors must be dot-separated labels of letters, digits and inner hyphens (RFC 6376 3.1), got "),
+        (
+            domains,
+            "domains (mailauth_domains names) must be lower-case ASCII DNS names of two labels or more, got ",
+        ),
+        (
+            selectors,
+            "selectors must be dot-separated labels of letters, digits and inner hyphens (RFC 6376 3.1), got ",
+        ),
         (types, "key types are %s, got " % " or ".join(DKIM_KEY_TYPES)),
         (sizes, "RSA keys are %s bits, got " % ", ".join(str(s) for s in RSA_SIZES)),
         (dups, "each (domain, selector) pair must be unique, got twice: "),

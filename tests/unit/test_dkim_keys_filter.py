@@ -120,18 +120,27 @@ def key(**kw):
     [
         (
             [key(domain="exa mple..test")],
-            ["domains must be lower-case ASCII DNS names of two labels or more, got exa mple..test"],
+            [
+                "domains (mailauth_domains names) must be lower-case ASCII DNS names of two labels or more,"
+                " got 'exa mple..test'"
+            ],
         ),
         (
             [key(domain="Example.TEST")],
-            ["domains must be lower-case ASCII DNS names of two labels or more, got Example.TEST (write example.test)"],
+            [
+                "domains (mailauth_domains names) must be lower-case ASCII DNS names of two labels or more,"
+                " got 'Example.TEST' (write example.test)"
+            ],
         ),
-        ([key(domain="test")], ["domains must be lower-case ASCII DNS names of two labels or more, got test"]),
+        (
+            [key(domain="test")],
+            ["domains (mailauth_domains names) must be lower-case ASCII DNS names of two labels or more, got 'test'"],
+        ),
         (
             [key(selector="bad_selector!")],
             [
                 "selectors must be dot-separated labels of letters, digits and inner hyphens (RFC 6376 3.1),"
-                " got bad_selector!"
+                " got 'bad_selector!'"
             ],
         ),
         ([key(key_type="dsa")], ["key types are rsa or ed25519, got dsa"]),

@@ -780,7 +780,7 @@ PROBLEM_CASES = [
         "problems-domain-newline",
         "2",
         [{"domain": "example.org\n", "selector": "s1", "key_type": "rsa", "key_size": 2048}],
-        ["domains must be", "example.org\n"],
+        ["domains (mailauth_domains names) must be", "'example.org\\n'"],
     ),
     (
         "problems-selector-newline",

@@ -140,6 +140,27 @@ POSTFIX_CASES = [
     ("relay-newline", "smtpd_relay_restrictions", ["permit_mynetworks" + NL + "permit"], ["control characters"]),
     ("relay-junk", "smtpd_relay_restrictions", ["permit mynetworks x"], ["a restriction"]),
     ("relay-string", "smtpd_relay_restrictions", "permit", ["must be a list"]),
+    ("relay-permit", "smtpd_relay_restrictions", ["permit"], ["must end in", "'permit'"]),
+    ("relay-no-reject", "smtpd_relay_restrictions", ["permit_mynetworks"], ["must end in"]),
+    ("relay-empty", "smtpd_relay_restrictions", [], ["must end in"]),
+    (
+        "relay-tls-certs",
+        "smtpd_relay_restrictions",
+        ["permit_tls_all_clientcerts", "reject_unauth_destination"],
+        ["'permit_tls_all_clientcerts'"],
+    ),
+    (
+        "relay-access-map",
+        "smtpd_relay_restrictions",
+        ["check_client_access hash:/etc/postfix/ok", "reject_unauth_destination"],
+        ["'check_client_access'"],
+    ),
+    (
+        "relay-permit-before-reject",
+        "smtpd_relay_restrictions",
+        ["permit_mynetworks", "permit", "reject_unauth_destination"],
+        ["holds 'permit'"],
+    ),
     ("recipient-newline", "smtpd_recipient_restrictions", ["check_client_access hash:/a" + NL + "x"], ["control"]),
     ("milter-no-scheme", "milters", ["opendkim:8891"], ["inet:HOST:PORT or unix:/path"]),
     ("milter-newline", "milters", ["inet:127.0.0.1:8891" + NL + "mynetworks=0.0.0.0/0"], ["control characters"]),
@@ -198,24 +219,6 @@ POSTFIX_CASES = [
 
 # Valid syntax, but an open relay: caught on the rendered main.cf and master.cf.
 RELAY_CASES = [
-    ("restrictions-permit", {"smtpd_relay_restrictions": ["permit"]}, ["'permit'"]),
-    ("restrictions-no-reject", {"smtpd_relay_restrictions": ["permit_mynetworks"]}, ["must end in"]),
-    ("restrictions-empty", {"smtpd_relay_restrictions": []}, ["must end in"]),
-    (
-        "restrictions-tls-certs",
-        {"smtpd_relay_restrictions": ["permit_tls_all_clientcerts", "reject_unauth_destination"]},
-        ["permit_tls_all_clientcerts"],
-    ),
-    (
-        "restrictions-access-map",
-        {"smtpd_relay_restrictions": ["check_client_access hash:/etc/postfix/ok", "reject_unauth_destination"]},
-        ["check_client_access"],
-    ),
-    (
-        "restrictions-permit-before-reject",
-        {"smtpd_relay_restrictions": ["permit_mynetworks", "permit", "reject_unauth_destination"]},
-        ["'permit'"],
-    ),
     ("service-permit", {"master_services": service(args=["-o smtpd_relay_restrictions=permit"])}, ["2525"]),
     (
         "service-open-networks",
@@ -468,3 +471,20 @@ def test_missing_variable_is_named():
     del values["mynetworks"]
     with pytest.raises(AnsibleFilterError, match="postfix_mynetworks is missing"):
         services.postfix_config(values)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "smtpd_relay_restrictions = permit",
+        "smtpd_relay_restrictions = permit_mynetworks",
+        "smtpd_relay_restrictions = check_client_access hash:/etc/postfix/ok, reject_unauth_destination",
+        "mynetworks = 0.0.0.0/0",
+        "smtpd_relay_restrictions =",
+    ],
+)
+def test_relay_invariant_on_a_main_cf_line_appended(line):
+    """Whatever put it there (a template change, an extra that slipped through), the last definition is read."""
+    files = postfix_files(services.postfix_config(copy.deepcopy(POSTFIX_OK)))
+    files[0]["content"] += line + "\n"
+    assert services.postfix_relay_problems(files)
