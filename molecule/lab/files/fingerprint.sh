@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # What the mailauth roles write on a host, one line per item, sorted: for every file and
 # directory its type, mode, owner, size and mtime, for every file its SHA-256, and the pids of
 # Postfix's master and the milters (a restart shows). Two equal outputs: nothing changed.
