@@ -113,6 +113,22 @@ def _origin(value: t.Any, field: str) -> str:
     return _input.domain(text, field, min_labels=1)
 
 
+def _relayhost(value: t.Any, field: str) -> str:
+    """A smarthost: [host]:port, host:port or host (a name or, in brackets, an address); empty for none."""
+    text = _input.text(value, field, allow_empty=True)
+    if not text:
+        return ""
+    found = re.fullmatch(r"(\[([^\]]+)\]|([^\[\]:]+))(?::([0-9]{1,5}))?", text)
+    if found is None or (found.group(4) and not 1 <= int(found.group(4)) <= 65535):
+        raise InputError("%s must be [host]:port, host:port or host, got %r" % (field, text))
+    host = found.group(2) or found.group(3)
+    if found.group(2) and re.fullmatch(r"[0-9A-Fa-f:.]+", host):
+        _input.network(host, field)
+    else:
+        _input.domain(host, field, min_labels=1)
+    return text
+
+
 def _destination(value: t.Any, field: str) -> str:
     text = _input.match(DESTINATION, value, field, "a domain or $parameter text")
     return text if "$" in text else _input.domain(text, field, min_labels=1)
@@ -201,7 +217,7 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
                 ("mynetworks", " ".join(o.get("mynetworks") or [])),
                 ("inet_interfaces", o.get("inet_interfaces")),
                 ("inet_protocols", o.get("inet_protocols")),
-                ("relayhost", ""),
+                ("relayhost", o.get("relayhost") or ""),
             ],
         ),
         (
@@ -279,6 +295,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         # Empty: not written (Postfix derives it from myhostname).
         "mydomain": p.check(_hostname, v["mydomain"], f("mydomain")) if v["mydomain"] else "",
         "myorigin": p.check(_origin, v["myorigin"], f("myorigin")),
+        "relayhost": p.check(_relayhost, v["relayhost"], f("relayhost")),
         "inet_interfaces": p.check(_interfaces, v["inet_interfaces"], f("inet_interfaces")),
         "inet_protocols": p.check(_input.choice, v["inet_protocols"], f("inet_protocols"), INET_PROTOCOLS),
         "message_size_limit": p.check(_int, v["message_size_limit"], f("message_size_limit")),

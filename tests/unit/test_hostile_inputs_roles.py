@@ -36,6 +36,7 @@ POSTFIX_OK = {
     "mydestination": ["$myhostname", "localhost.$mydomain", "localhost"],
     "mynetworks": ["127.0.0.0/8", "[::ffff:127.0.0.0]/104", "[::1]/128"],
     "allow_open_networks": False,
+    "relayhost": "",
     "inet_interfaces": "all",
     "inet_protocols": "all",
     "smtpd_relay_restrictions": ["permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination"],
@@ -121,6 +122,10 @@ POSTFIX_CASES = [
     ("mynetworks-table", "mynetworks", ["hash:/etc/postfix/network_table"], ["not an IP address"]),
     ("mynetworks-string", "mynetworks", "127.0.0.0/8", ["must be a list"]),
     ("mynetworks-hostname", "mynetworks", ["mx.example.test"], ["not an IP address"]),
+    ("relayhost-newline", "relayhost", "[smtp.example.net]:587" + NL + "mynetworks = 0.0.0.0/0", ["control"]),
+    ("relayhost-port", "relayhost", "[smtp.example.net]:99999", ["[host]:port"]),
+    ("relayhost-junk", "relayhost", "smtp example.net", ["space"]),
+    ("relayhost-bad-address", "relayhost", "[300.1.1.1]:25", ["not an IP address"]),
     ("interfaces-newline", "inet_interfaces", "all" + NL + "mynetworks = 0.0.0.0/0", ["control characters"]),
     ("interfaces-junk", "inet_interfaces", "eth0!", ["inet_interfaces"]),
     ("protocols-unknown", "inet_protocols", "ipv5", ["must be one of"]),
@@ -464,6 +469,16 @@ def test_opendkim_extras_render_last():
     values["conf_extra"] = {"LogResults": True, "MinimumKeyBits": 1024}
     conf = render("opendkim/templates/opendkim.conf.j2", opendkim_settings=services.opendkim_config(values))
     assert conf.rstrip().splitlines()[-2:] == ["LogResults\t\tyes", "MinimumKeyBits\t\t1024"]
+
+
+@pytest.mark.parametrize(
+    "relayhost", ["[smtp.example.net]:587", "smtp.example.net", "[192.0.2.25]", "[2001:db8::25]:25"]
+)
+def test_relayhost_is_written(relayhost):
+    values = copy.deepcopy(POSTFIX_OK)
+    values["relayhost"] = relayhost
+    main = _postfix.parse_main_cf(postfix_files(services.postfix_config(values))[0]["content"])
+    assert main["relayhost"] == relayhost
 
 
 def test_missing_variable_is_named():
