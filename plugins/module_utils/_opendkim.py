@@ -11,7 +11,6 @@ compared case-insensitively against it).
 
 from __future__ import annotations
 
-import re
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input
@@ -103,6 +102,14 @@ def _hosts(value: t.Any, field: str, p: Problems) -> t.List[str]:
     ]
 
 
+def _unbracketed(host: str) -> str:
+    """An IPv6 entry without brackets (dkimpy-milter strips only a leading '[' and a final ']'); others as written."""
+    if "[" not in host:
+        return host
+    net = _input.network(host, "opendkim_internal_hosts")
+    return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
+
+
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     """Validate the opendkim role's variables (names without ``opendkim_``); return what the templates render."""
     p = Problems()
@@ -175,5 +182,5 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["conf"] = sections
     # dkimpy-milter splits a one-token InternalHosts file line on ':' (so '::1' broke the whole list):
     # it gets the list inline, as a comma-separated dataset.
-    out["dkimpy_internal_hosts"] = "csl:" + ",".join(re.sub(r"^\[(.*)\]$", r"\1", h) for h in out["internal_hosts"])
+    out["dkimpy_internal_hosts"] = "csl:" + ",".join(_unbracketed(h) for h in out["internal_hosts"])
     return out

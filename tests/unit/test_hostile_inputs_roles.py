@@ -462,6 +462,11 @@ def test_opendkim_defaults_render():
     assert {n.lower() for n in names} <= set(_opendkim.MANAGED)
     assert "Socket\t\tlocal:/var/spool/postfix/opendkim/opendkim.sock" in conf
     assert settings["dkimpy_internal_hosts"] == "csl:127.0.0.1,::1"
+    values = copy.deepcopy(OPENDKIM_OK)
+    values["internal_hosts"] = ["[::1]", "[2001:db8::]/32", "10.0.0.0/8", "mail.example.test"]
+    assert services.opendkim_config(values)["dkimpy_internal_hosts"] == (
+        "csl:::1,2001:db8::/32,10.0.0.0/8,mail.example.test"
+    )
 
 
 def test_opendkim_extras_render_last():
