@@ -12,8 +12,6 @@ import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input
 from ansible_collections.mailauth.core.plugins.module_utils._lint import (
-    DnsLookup,
-    LookupFailure,
     finding,
     lint_dkim_values,
     lint_dmarc_values,
@@ -32,24 +30,12 @@ from ansible_collections.mailauth.core.plugins.module_utils._records import (
     keys_equal,
     public_key_info,
 )
+from ansible_collections.mailauth.core.plugins.module_utils._resolver import DnsLookup, LookupFailure, query_server
 from ansible_collections.mailauth.core.plugins.module_utils._txt import (
-    from_wire_strings,
     is_spf,
     parse_tag_list,
     txt_equal,
 )
-
-try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdatatype
-    import dns.resolver
-except ImportError:  # pragma: no cover - the module reports missing dnspython
-    pass
 
 
 class DnsInfoError(Exception):
@@ -70,39 +56,6 @@ class Expected(t.NamedTuple):
 # -- querying ---------------------------------------------------------------------------------------
 
 
-def query_server(server: str, port: int, name: str, timeout: float, rdtype: str = "TXT") -> list | None:
-    """Ask one nameserver directly (no recursion); logical TXT values, or ``None`` for NXDOMAIN."""
-    qname = dns.name.from_text(name)
-    query = dns.message.make_query(qname, rdtype)
-    query.flags &= ~dns.flags.RD
-    try:
-        response, _tcp = dns.query.udp_with_fallback(query, server, timeout=timeout, port=port)
-    except (dns.exception.DNSException, OSError) as exc:
-        raise LookupFailure(
-            "nameserver %s port %d did not answer %s %s: %s" % (server, port, name, rdtype, exc)
-        ) from None
-    rcode = response.rcode()
-    if rcode == dns.rcode.NXDOMAIN:
-        return None
-    if rcode != dns.rcode.NOERROR:
-        raise LookupFailure("nameserver %s answered %s for %s %s" % (server, dns.rcode.to_text(rcode), name, rdtype))
-    if not response.flags & dns.flags.AA:
-        raise LookupFailure("nameserver %s is not authoritative for %s" % (server, name))
-    wanted = dns.rdatatype.from_text(rdtype)
-    target = qname
-    for _hop in range(8):  # follow a CNAME chain inside the answer
-        rrset = next((r for r in response.answer if r.name == target and r.rdtype == wanted), None)
-        if rrset is not None:
-            if wanted == dns.rdatatype.TXT:
-                return [from_wire_strings(r.strings) for r in rrset]
-            return [r.to_text() for r in rrset]
-        cname = next((r for r in response.answer if r.name == target and r.rdtype == dns.rdatatype.CNAME), None)
-        if cname is None:
-            return []
-        target = cname[0].target
-    return []
-
-
 class Reader:
     """Reads TXT values from every target: the given servers, or the resolver when there are none."""
 
@@ -118,21 +71,18 @@ class Reader:
 
     def read(self, target: str, name: str) -> list[str] | None:
         if target == "resolver":
-            rdatas = self.lookup.fresh(name, "TXT")
-            return None if rdatas is None else [from_wire_strings(r.strings) for r in rdatas]
+            return self.lookup.txt(name, fresh=True)
         return query_server(target, self.port, name, self.timeout)
 
 
 def authoritative_servers(domain: str, lookup: DnsLookup) -> tuple[str, list[dict]]:
     """The zone of ``domain`` and its nameservers (names and IP addresses) via NS records."""
     try:
-        zone = dns.resolver.zone_for_name(domain, resolver=lookup.resolver)
-        ns_rrset = lookup.resolver.resolve(zone, "NS")
-    except dns.exception.DNSException as exc:
-        raise DnsInfoError("cannot find the zone and nameservers of %s: %s" % (domain, exc)) from None
+        zone, hosts = lookup.zone_nameservers(domain)
+    except LookupFailure as exc:
+        raise DnsInfoError(str(exc)) from None
     servers = []
-    for rdata in sorted(ns_rrset, key=lambda r: r.target.to_text()):
-        host = rdata.target.to_text(omit_final_dot=True).lower()
+    for host in hosts:
         try:
             addresses = lookup.addresses(host)
         except LookupFailure as exc:
@@ -140,7 +90,7 @@ def authoritative_servers(domain: str, lookup: DnsLookup) -> tuple[str, list[dic
         if not addresses:
             raise DnsInfoError("nameserver %s of %s has no address" % (host, domain))
         servers.extend({"name": host, "address": address} for address in addresses)
-    return zone.to_text(omit_final_dot=True).lower(), servers
+    return zone, servers
 
 
 # -- expected values ----------------------------------------------------------------------------------

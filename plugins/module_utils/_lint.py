@@ -6,8 +6,7 @@
 Every check returns findings: dicts with ``severity`` (``error`` or ``warning``), ``record``
 (the DNS name), ``code`` and ``message``. Errors stop ``dns_records`` before anything is
 written; warnings are returned to the user. The SPF lookup count follows includes and
-redirects through live DNS with a :class:`DnsLookup` (dnspython resolver, optionally one
-given nameserver and port).
+redirects through live DNS with a :class:`_resolver.DnsLookup`.
 """
 
 from __future__ import annotations
@@ -29,19 +28,8 @@ from ansible_collections.mailauth.core.plugins.module_utils._records import (
     parse_spf_term,
     public_key_info,
 )
-from ansible_collections.mailauth.core.plugins.module_utils._txt import from_wire_strings, is_spf, parse_tag_list
-
-try:
-    import dns.exception
-    import dns.name
-    import dns.rdatatype
-    import dns.resolver
-
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the modules
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = exc
+from ansible_collections.mailauth.core.plugins.module_utils._resolver import DnsLookup, LookupFailure
+from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, parse_tag_list
 
 SPF_VOID_LIMIT = 2
 SPF_MX_LIMIT = 10
@@ -74,90 +62,6 @@ def format_findings(findings: list[dict], severity: str | None = ERROR) -> str:
     """A one-line summary of findings (of one severity, or all) for a failure message."""
     chosen = [f for f in findings if severity is None or f["severity"] == severity]
     return "; ".join("%s: %s (%s)" % (f["record"], f["message"], f["code"]) for f in chosen)
-
-
-# -- DNS -----------------------------------------------------------------------------------------
-
-
-class LookupFailure(Exception):
-    """A DNS query that could not be answered (timeout, SERVFAIL, REFUSED)."""
-
-
-class DnsLookup:
-    """A small dnspython resolver front end: TXT, addresses and MX, NXDOMAIN reported as ``None``.
-
-    ``nameserver`` (an IP address) and ``port`` send every query to one server; without them
-    the system resolver configuration is used. Answers are memoised for the object's lifetime.
-    """
-
-    def __init__(self, nameserver: str | None = None, port: int = 53, timeout: float = 5.0) -> None:
-        if not HAS_DNSPYTHON:  # pragma: no cover
-            raise LookupFailure("the Python library dnspython is required for DNS lookups")
-        if nameserver:
-            try:
-                ipaddress.ip_address(nameserver)
-            except ValueError:
-                raise LookupFailure("nameserver must be an IP address, got %r" % nameserver) from None
-            self.resolver = dns.resolver.Resolver(configure=False)
-            self.resolver.nameservers = [nameserver]
-        else:
-            self.resolver = dns.resolver.Resolver(configure=True)
-        self.resolver.port = int(port)
-        self.resolver.lifetime = float(timeout)
-        self.resolver.timeout = float(timeout)
-        self.queries = 0
-        self._cache: dict[tuple[str, str], list | None] = {}
-
-    def query(self, name: str, rdtype: str) -> list | None:
-        """The rdatas of ``name``/``rdtype``: ``None`` for NXDOMAIN, ``[]`` for no data."""
-        key = (name.lower().rstrip("."), rdtype)
-        if key in self._cache:
-            return self._cache[key]
-        self.queries += 1
-        try:
-            answer = self.resolver.resolve(key[0] + ".", rdtype, raise_on_no_answer=False, search=False)
-            result: list | None = list(answer.rrset) if answer.rrset is not None else []
-        except dns.resolver.NXDOMAIN:
-            result = None
-        except dns.resolver.NoAnswer:
-            result = []
-        except dns.exception.Timeout:
-            raise LookupFailure("DNS query %s %s timed out" % (key[0], rdtype)) from None
-        except dns.resolver.NoNameservers as exc:
-            raise LookupFailure("no nameserver answered %s %s: %s" % (key[0], rdtype, exc)) from None
-        except dns.exception.DNSException as exc:
-            raise LookupFailure("DNS query %s %s failed: %s" % (key[0], rdtype, exc)) from None
-        self._cache[key] = result
-        return result
-
-    def fresh(self, name: str, rdtype: str) -> list | None:
-        """Like :meth:`query`, without the memo (for polling)."""
-        self._cache.pop((name.lower().rstrip("."), rdtype), None)
-        return self.query(name, rdtype)
-
-    def txt(self, name: str) -> list[str] | None:
-        """The logical TXT values at ``name`` (``None`` for NXDOMAIN)."""
-        rdatas = self.query(name, "TXT")
-        if rdatas is None:
-            return None
-        return [from_wire_strings(r.strings) for r in rdatas]
-
-    def addresses(self, name: str, families: tuple = ("A", "AAAA")) -> list[str] | None:
-        """IPv4/IPv6 addresses of ``name``; ``None`` when every query said NXDOMAIN."""
-        found: list[str] = []
-        nxdomain = True
-        for rdtype in families:
-            rdatas = self.query(name, rdtype)
-            if rdatas is not None:
-                nxdomain = False
-                found += [r.address for r in rdatas]
-        return None if nxdomain else found
-
-    def mx(self, name: str) -> list[str] | None:
-        rdatas = self.query(name, "MX")
-        if rdatas is None:
-            return None
-        return [r.exchange.to_text(omit_final_dot=True).lower() for r in rdatas]
 
 
 # -- SPF -------------------------------------------------------------------------------------------

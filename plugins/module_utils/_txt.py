@@ -12,17 +12,10 @@ from __future__ import annotations
 
 import re
 
-try:
-    import dns.exception
-    import dns.rdata
-    import dns.rdataclass
-    import dns.rdatatype
+from ansible_collections.mailauth.core.plugins.module_utils import _deps
 
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the modules
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = exc
+dns_exception = _deps.load("dns.exception")
+dns_rdata = _deps.load("dns.rdata")
 
 MAX_STRING = 255
 
@@ -127,11 +120,13 @@ def from_wire_strings(strings) -> str:
 
 def from_zone_text(text: str) -> str:
     """Parse zone-file (presentation) text of one TXT record and return the logical value."""
-    if not HAS_DNSPYTHON:  # pragma: no cover
-        raise TxtError("dnspython is required to parse TXT presentation format")
     try:
-        rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, text)
-    except (dns.exception.DNSException, ValueError) as exc:
+        _deps.need("dns.rdata")
+    except _deps.MissingLibrary as exc:
+        raise TxtError("cannot parse TXT presentation format: %s" % exc) from None
+    try:
+        rdata = dns_rdata.from_text("IN", "TXT", text)
+    except (dns_exception.DNSException, ValueError) as exc:
         raise TxtError("cannot parse TXT text %r: %s" % (text, exc)) from None
     return from_wire_strings(rdata.strings)
 

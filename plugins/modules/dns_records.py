@@ -549,7 +549,7 @@ api_calls:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailauth.core.plugins.module_utils import _lint, _plan, _records
+from ansible_collections.mailauth.core.plugins.module_utils import _lint, _plan, _records, _resolver
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     MissingLibraryError,
@@ -709,8 +709,8 @@ def main() -> None:
     lookup = None
     if params["lint_dns"]:
         try:
-            lookup = _lint.DnsLookup(params["lint_nameserver"], params["lint_port"])
-        except _lint.LookupFailure as exc:
+            lookup = _resolver.DnsLookup(params["lint_nameserver"], params["lint_port"])
+        except _resolver.LookupFailure as exc:
             module.fail_json(msg="lint: %s" % exc, **result)
     findings = _lint.lint_desired(items, lookup)
     result["lint"] = findings

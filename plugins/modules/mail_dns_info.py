@@ -329,7 +329,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailauth.core.plugins.module_utils import _dns_info, _lint, _records
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _dns_info, _records, _resolver
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 
 
@@ -369,8 +369,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     module.refuse_private_keys()
-    if not _lint.HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"), exception=str(_lint.DNSPYTHON_IMPORT_ERROR))
+    _deps.require(module, *_resolver.LIBRARIES)
     if not _records.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(_records.CRYPTOGRAPHY_IMPORT_ERROR))
     params = module.params

@@ -13,10 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.mailauth.core.plugins.module_utils import _lint, _records, _txt
+from ansible_collections.mailauth.core.plugins.module_utils import _lint, _records, _resolver, _txt
 
 
-class FakeDns(_lint.DnsLookup):
+class FakeDns(_resolver.DnsLookup):
     """DnsLookup over a dict: {(name, type): [presentation texts]}; missing names are NXDOMAIN."""
 
     def __init__(self, records: dict, failing: tuple = ()) -> None:
@@ -29,7 +29,7 @@ class FakeDns(_lint.DnsLookup):
         self.queries += 1
         name = name.lower().rstrip(".")
         if name in self.failing:
-            raise _lint.LookupFailure("DNS query %s %s timed out" % (name, rdtype))
+            raise _resolver.LookupFailure("DNS query %s %s timed out" % (name, rdtype))
         if not any(key[0] == name for key in self.records):
             return None
         texts = self.records.get((name, rdtype), [])
@@ -300,5 +300,5 @@ def test_lint_desired_with_lookups():
 
 
 def test_dns_lookup_rejects_a_host_name_as_nameserver():
-    with pytest.raises(_lint.LookupFailure, match="must be an IP address"):
-        _lint.DnsLookup("ns1.example.test")
+    with pytest.raises(_resolver.LookupFailure, match="must be an IP address"):
+        _resolver.DnsLookup("ns1.example.test")
