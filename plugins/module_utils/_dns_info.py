@@ -22,7 +22,6 @@ from ansible_collections.mailauth.core.plugins.module_utils._records import (
     RecordError,
     build_dmarc,
     build_spf,
-    check_domain,
     check_name,
     check_selector,
     check_text,
@@ -113,7 +112,10 @@ def normalise_spec(spec: dict) -> dict:
     """Validate one ``domains`` entry of the module; compute the expected values."""
     if not isinstance(spec, dict):
         raise RecordError("each entry of domains must be a dictionary, got %s" % type(spec).__name__)
-    name = check_domain(spec.get("name"), "domain")
+    try:
+        name = _input.lookup_name(spec.get("name"), "domain")
+    except _input.InputError as exc:
+        raise RecordError(str(exc)) from None
     check_text({k: v for k, v in spec.items() if k in ("spf", "dmarc", "dkim")}, name)
     out: dict = {"name": name, "spf": None, "dmarc": None, "dkim": []}
     if spec.get("spf") is not None:
@@ -192,7 +194,7 @@ def _read_all(reader: Reader, names: list[str]) -> tuple[dict, list[dict]]:
                 served[target][name] = reader.read(target, name)
             except LookupFailure as exc:
                 served[target][name] = None
-                problems.append(finding("warning", name, "dns-error", str(exc)))
+                problems.append(finding("warning", name, "dns-error", "%s (temperror)" % exc))
     return served, problems
 
 
@@ -202,6 +204,8 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
     names = [domain, "_dmarc." + domain] + ["%s._domainkey.%s" % (d["selector"], domain) for d in spec["dkim"]]
     served, findings = _read_all(reader, names)
     view = served[reader.targets[0]]
+    # A name whose query failed is temperror only: not also "no record".
+    failed = {f["record"] for f in findings if f["code"] == "dns-error"}
 
     def values(name: str) -> list:
         return list(view.get(name) or [])
@@ -265,14 +269,15 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
             item["value_match"] = any(txt_equal(v, dkim["value"]) for v in records)
         dkim_out.append(item)
         if do_lint:
-            if not records:
+            if not records and name not in failed:
                 findings.append(
                     finding("error", name, "dkim-missing", "no DKIM record for selector %s" % dkim["selector"])
                 )
             findings += lint_dkim_values(records, name)
     if do_lint:
         if not spf_records:
-            findings.append(finding("warning", domain, "spf-missing", "no SPF record: receivers get 'none'"))
+            if domain not in failed:
+                findings.append(finding("warning", domain, "spf-missing", "no SPF record: receivers get 'none'"))
         else:
             findings += lint_spf_values(apex, domain)
             result = spf_lookups(domain, spf_records[0], lookup) if len(spf_records) == 1 else None
@@ -281,7 +286,7 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
                 spf["void_lookups"] = result.void_lookups
                 spf["lookup_chain"] = result.chain
                 findings += result.findings
-        if not dmarc_records:
+        if not dmarc_records and dmarc_name not in failed:
             findings.append(finding("warning", dmarc_name, "dmarc-missing", "no DMARC record"))
         findings += lint_dmarc_values(values(dmarc_name), dmarc_name)
         findings += _report_authorisation(domain, dmarc_records, lookup)

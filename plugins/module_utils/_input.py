@@ -141,6 +141,11 @@ def derived_name(name: str, field: str) -> str:
     return domain(name, field, min_labels=1, underscore=True)
 
 
+def lookup_name(value: t.Any, field: str) -> str:
+    """A name to look up and lint (``_spf.example.com``, an include target): labels may hold underscores."""
+    return domain(value, field, underscore=True)
+
+
 def selector(value: t.Any, field: str) -> str:
     """A DKIM selector (RFC 6376 3.1): dot-separated LDH labels, lower-cased, without _domainkey."""
     if isinstance(value, int) and not isinstance(value, bool):

@@ -208,8 +208,19 @@ def spf_lookups(domain: str, value: str | None, lookup: DnsLookup) -> SpfLookups
     reads it from DNS. Counts worst case (every term evaluated). Checks the 10-lookup and the
     2-void-lookup limits (RFC 7208 4.6.4), includes/redirects without an SPF record and loops.
     Terms whose domain holds a macro are counted but not followed.
+
+    Void lookups (an answer with no record, or NXDOMAIN) are counted per client family, as a
+    receiver counts them: ``a`` and the addresses of each ``mx`` host are looked up as A for an
+    IPv4 client and AAAA for an IPv6 one (RFC 7208 5.3, 5.4), so an empty A answer is void for
+    IPv4 clients only; the TXT of include/redirect, the MX query and ``exists`` (always A, 5.7)
+    are void for both. ``void_lookups`` is the larger of the two counts.
     """
-    state = {"lookups": 0, "voids": 0, "walked": 0, "truncated": 0}
+    state = {"lookups": 0, "voids4": 0, "voids6": 0, "walked": 0, "truncated": 0}
+
+    def void(families: str = "46") -> None:
+        for family in families:
+            state["voids" + family] += 1
+
     findings: list[dict] = []
     chain: list[str] = []
     record = domain
@@ -221,7 +232,7 @@ def spf_lookups(domain: str, value: str | None, lookup: DnsLookup) -> SpfLookups
             findings.append(finding(WARNING, record, "spf-dns-error", "%s: %s (temperror)" % (via, exc)))
             return None
         if not values:
-            state["voids"] += 1
+            void()
         spf = [v for v in (values or []) if is_spf(v)]
         if not spf:
             findings.append(
@@ -277,7 +288,7 @@ def spf_lookups(domain: str, value: str | None, lookup: DnsLookup) -> SpfLookups
                 if term.name == "mx":
                     hosts = lookup.mx(target)
                     if not hosts:
-                        state["voids"] += 1
+                        void()
                     elif len(hosts) > SPF_MX_LIMIT:
                         findings.append(
                             finding(
@@ -288,18 +299,19 @@ def spf_lookups(domain: str, value: str | None, lookup: DnsLookup) -> SpfLookups
                                 % (via, target, len(hosts), SPF_MX_LIMIT),
                             )
                         )
+                    for host in (hosts or [])[:SPF_MX_LIMIT]:
+                        _address_voids(lookup, host, void)
                 elif term.name == "a":
-                    if not lookup.addresses(target):
-                        state["voids"] += 1
+                    _address_voids(lookup, target, void)
                 elif term.name == "exists" and not lookup.addresses(target, ("A",)):
-                    state["voids"] += 1
+                    void()
             except LookupFailure as exc:
                 findings.append(finding(WARNING, record, "spf-dns-error", "%s: %s (temperror)" % (via, exc)))
 
     if value is None:
         value = fetch_spf(domain, "the SPF record of %s" % domain)
         if value is None:
-            return SpfLookups(0, state["voids"], findings, chain)
+            return SpfLookups(0, max(state["voids4"], state["voids6"]), findings, chain)
     walk(domain.lower().rstrip("."), value, (domain.lower().rstrip("."),))
     if state["lookups"] > SPF_LOOKUP_LIMIT:
         findings.append(
@@ -311,17 +323,26 @@ def spf_lookups(domain: str, value: str | None, lookup: DnsLookup) -> SpfLookups
                 % ("at least " if state["truncated"] else "", state["lookups"], SPF_LOOKUP_LIMIT, ", ".join(chain)),
             )
         )
-    if state["voids"] > SPF_VOID_LIMIT:
+    voids = max(state["voids4"], state["voids6"])
+    if voids > SPF_VOID_LIMIT:
+        clients = [name for name, key in (("IPv4", "voids4"), ("IPv6", "voids6")) if state[key] > SPF_VOID_LIMIT]
         findings.append(
             finding(
                 ERROR,
                 record,
                 "spf-void-limit",
-                "%d lookups return no answer, more than the limit of %d (permerror, RFC 7208 4.6.4)"
-                % (state["voids"], SPF_VOID_LIMIT),
+                "%d lookups return no answer for %s clients, more than the limit of %d (permerror, RFC 7208 4.6.4)"
+                % (voids, " and ".join(clients), SPF_VOID_LIMIT),
             )
         )
-    return SpfLookups(state["lookups"], state["voids"], findings, chain)
+    return SpfLookups(state["lookups"], voids, findings, chain)
+
+
+def _address_voids(lookup: DnsLookup, host: str, void: t.Callable[[str], None]) -> None:
+    """Count the void address lookups of ``host``: an empty A is void for IPv4 clients, AAAA for IPv6."""
+    for rdtype, family in (("A", "4"), ("AAAA", "6")):
+        if not lookup.query(host, rdtype):
+            void(family)
 
 
 # -- DMARC ---------------------------------------------------------------------------------------------

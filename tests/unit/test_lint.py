@@ -108,7 +108,10 @@ def chain_zone(depth: int) -> dict:
         nxt = " include:inc%d.example.test" % (level + 1) if level < depth else ""
         records[(name, "TXT")] = ["v=spf1 a%s ~all" % nxt]
         records[(name, "A")] = ["192.0.2.%d" % level]
+        records[(name, "AAAA")] = ["2001:db8::%d" % level]
     records[("example.test", "MX")] = ["10 mx.example.test."]
+    records[("mx.example.test", "A")] = ["192.0.2.25"]
+    records[("mx.example.test", "AAAA")] = ["2001:db8::25"]
     return records
 
 
@@ -181,6 +184,9 @@ def test_dns_failure_is_a_warning():
 
 def test_mx_limit():
     records = {("big.example.test", "MX"): ["%d mx%d.example.test." % (i, i) for i in range(11)]}
+    for i in range(11):
+        records[("mx%d.example.test" % i, "A")] = ["192.0.2.%d" % (i + 1)]
+        records[("mx%d.example.test" % i, "AAAA")] = ["2001:db8::%d" % (i + 1)]
     result = _lint.spf_lookups("example.test", "v=spf1 mx:big.example.test -all", FakeDns(records))
     assert codes(result.findings, "error") == ["spf-mx-limit"]
 
