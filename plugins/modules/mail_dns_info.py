@@ -327,9 +327,7 @@ waited:
 
 import traceback
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.mailauth.core.plugins.module_utils import _deps, _dns_info, _records, _resolver
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _dkim_record, _dns_info, _resolver
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 
 
@@ -370,8 +368,7 @@ def main() -> None:
     )
     module.refuse_private_keys()
     _deps.require(module, *_resolver.LIBRARIES)
-    if not _records.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(_records.CRYPTOGRAPHY_IMPORT_ERROR))
+    _deps.require(module, *_dkim_record.CRYPTOGRAPHY)
     params = module.params
     if not 0 < params["port"] < 65536:
         module.fail_json(msg="port must be between 1 and 65535, got %d" % params["port"])
