@@ -28,6 +28,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._spf import (
     SPF_LOOKUP_MECHANISMS,
     SpfTerm,
     parse_spf_term,
+    queryable,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, parse_tag_list
 
@@ -125,6 +126,16 @@ def lint_spf_value(value: str, record: str) -> list[dict]:
                     finding(WARNING, record, "spf-unknown-modifier", "unknown modifier %r is ignored" % term.raw)
                 )
             continue
+        if term.domain and not term.has_macro and not queryable(term.domain):
+            findings.append(
+                finding(
+                    WARNING,
+                    record,
+                    "spf-target-invalid",
+                    "%r names no domain DNS can look up (an empty label, a label over 63 or a name over 253 "
+                    "characters): it never matches (RFC 7208 4.3, 5)" % term.raw,
+                )
+            )
         if seen_all is not None:
             findings.append(
                 finding(
@@ -273,6 +284,8 @@ def spf_lookups(domain: str, value: str | None, lookup: DnsLookup) -> SpfLookups
             if term.has_macro or term.name == "ptr":
                 continue
             target = (term.domain or current).lower().rstrip(".")
+            if not queryable(target):  # never matches, nothing to look up (lint_spf_value warns)
+                continue
             via = "%s in %s" % (term.raw, current)
             if term.name == "include" or is_redirect:
                 if target in stack:

@@ -21,11 +21,20 @@ SPF_LOOKUP_LIMIT = 10
 
 _SPF_KEYS = ("mechanisms", "ip4", "ip6", "include", "redirect", "all", "value", "allow_pass_all")
 
-_MACRO = re.compile(r"%\{[slodiphcrtv][0-9]*r?[.\-+,/_=]*\}", re.IGNORECASE)
-_MACRO_LITERAL = re.compile(r"%[%_\-]")
+# RFC 7208 section 12. Macro letters c, r and t are allowed only in exp text (7.3); a transformer
+# digit is nonzero (7.3). Matched with fullmatch: a "$" would accept a final newline.
+_MACRO_EXPAND = r"(?:%\{[slodiphv](?:[1-9][0-9]*)?r?[.\-+,/_=]*\}|%%|%_|%-)"
+_MACRO_LITERAL = r"[\x21-\x24\x26-\x7e]"
+_MACRO_STRING = re.compile(r"(?:%s|%s)*" % (_MACRO_EXPAND, _MACRO_LITERAL), re.IGNORECASE)
+_TOPLABEL = r"(?:[a-z0-9]*[a-z][a-z0-9]*|[a-z0-9]+-[a-z0-9-]*[a-z0-9])"
+_DOMAIN_SPEC = re.compile(
+    r"(?:%s|%s)*(?:\.%s\.?|%s)" % (_MACRO_EXPAND, _MACRO_LITERAL, _TOPLABEL, _MACRO_EXPAND), re.IGNORECASE
+)
+_A_MX_ARGS = re.compile(r"(?::(?P<spec>[\x21-\x7e]*?))?(?:/(?P<c4>[0-9]+))?(?://(?P<c6>[0-9]+))?")
+_TERM_CHARS = re.compile(r"[\x21-\x7e]+")
+_IP_TEXT = {4: re.compile(r"[0-9./]+"), 6: re.compile(r"[0-9A-Fa-f:./]+")}
 _MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]*)=(.*)\Z", re.DOTALL)
 _MECHANISM = re.compile(r"([+\-~?]?)([A-Za-z][A-Za-z0-9_.\-]*)(.*)\Z", re.DOTALL)
-_DUAL_CIDR = re.compile(r"(.*?)(?:/([0-9]+))?(?://([0-9]+))?\Z", re.DOTALL)
 
 
 class SpfTerm(t.NamedTuple):
@@ -58,32 +67,68 @@ class SpfTerm(t.NamedTuple):
 
 
 def _check_domain_spec(spec: str, what: str) -> str:
-    """An SPF domain-spec: a domain name, or a macro-string ending in a macro or a top label."""
+    """An SPF domain-spec (RFC 7208 7.1): a macro-string that ends in a macro or a dot and a top label.
+
+    ``:`` and ``/`` are macro-literals and allowed; ``a:museum`` and ``a:foo-bar`` have no valid
+    top label and are refused. Returned lower-cased without a final dot when it holds no macro.
+    """
     if not spec:
         raise RecordError("%s: the domain is empty" % what)
-    if "%" not in spec:
-        return check_domain(spec, what, allow_underscore=True, min_labels=1)
-    rest = _MACRO.sub("", spec)
-    rest = _MACRO_LITERAL.sub("", rest)
-    if "%" in rest:
-        raise RecordError("%s: invalid macro in %r (use %%{x}, %%%%, %%_ or %%-)" % (what, spec))
-    if any(ord(c) < 0x21 or ord(c) > 0x7E for c in spec):
-        raise RecordError("%s: %r holds characters not allowed in an SPF domain" % (what, spec))
-    return spec
+    if _TERM_CHARS.fullmatch(spec) is None:
+        raise RecordError("%s: %r holds characters other than printable ASCII" % (what, spec))
+    if _MACRO_STRING.fullmatch(spec) is None:
+        raise RecordError(
+            "%s: invalid macro in %r (use %%{x} with x one of s, l, o, d, i, p, h, v; %%%%, %%_ or %%-)" % (what, spec)
+        )
+    if _DOMAIN_SPEC.fullmatch(spec) is None:
+        raise RecordError(
+            "%s: %r must end in a macro or a dot and a top label (letters, digits, inner hyphens; not all digits)"
+            % (what, spec)
+        )
+    if "%" in spec:
+        return spec
+    return spec.lower()[:-1] if spec.endswith(".") else spec.lower()
+
+
+def _publishable(spec: str, what: str) -> str:
+    """A domain-spec this collection publishes: the RFC grammar and, without macros, a host name too.
+
+    Stricter than what the lint accepts in a published record: no empty or over-long label, no
+    ``:`` or ``/``, no space (a name that could never match is a mistake in an intent).
+    """
+    if spec and "%" not in spec:
+        check_domain(spec, what, allow_underscore=True, min_labels=1)
+    return _check_domain_spec(spec, what)
+
+
+def _check_publishable(terms: list[SpfTerm], what: str) -> None:
+    for term in terms:
+        if term.domain is not None and (term.kind == "mechanism" or term.name in ("redirect", "exp")):
+            _publishable(term.domain or "", "%s: %s" % (what, term.raw))
+
+
+def queryable(domain: str) -> bool:
+    """Whether a domain-spec without macros is a name DNS can look up (labels of 1-63 octets, <= 253)."""
+    labels = domain.rstrip(".").split(".")
+    return len(domain.rstrip(".")) <= 253 and all(0 < len(label) <= 63 for label in labels)
 
 
 def parse_spf_term(term: str) -> SpfTerm:
     """Parse one SPF term (RFC 7208 section 12); raise RecordError on a syntax error."""
     if not term:
         raise RecordError("empty SPF term")
+    if _TERM_CHARS.fullmatch(term) is None:
+        raise RecordError("SPF term %r holds a character other than printable ASCII" % term)
     mod = _MODIFIER.match(term)
     if mod:
         name = mod.group(1).lower()
         value = mod.group(2)
         if name in ("redirect", "exp"):
             return SpfTerm("modifier", "", name, _check_domain_spec(value, "SPF %s=" % name), None, None, None, term)
-        if any(ord(c) < 0x21 or ord(c) > 0x7E for c in value):
-            raise RecordError("SPF modifier %r holds characters that are not allowed" % term)
+        if _MACRO_STRING.fullmatch(value) is None:
+            raise RecordError(
+                "SPF modifier %r: its value must be a macro-string (RFC 7208 6, 7.1): invalid macro" % term
+            )
         return SpfTerm("modifier", "", name, value, None, None, None, term)
     match = _MECHANISM.match(term)
     if not match:
@@ -110,21 +155,23 @@ def parse_spf_term(term: str) -> SpfTerm:
             domain = _check_domain_spec(rest[1:], "SPF ptr")
         return SpfTerm("mechanism", qualifier, name, domain, None, None, None, term)
     if name in ("a", "mx"):
-        cidr = _DUAL_CIDR.match(rest)
-        spec, c4, c6 = cidr.group(1), cidr.group(2), cidr.group(3)  # type: ignore[union-attr]
+        args = _A_MX_ARGS.fullmatch(rest)
+        if args is None:
+            raise RecordError("SPF %s takes an optional :<domain> and /<cidr>, got %r" % (name, term))
         domain = None
-        if spec:
-            if not spec.startswith(":"):
-                raise RecordError("SPF %s takes an optional :<domain> and /<cidr>, got %r" % (name, term))
-            domain = _check_domain_spec(spec[1:], "SPF %s" % name)
-        cidr4 = _cidr(c4, 32, term)
-        cidr6 = _cidr(c6, 128, term)
+        if args.group("spec") is not None:
+            domain = _check_domain_spec(args.group("spec"), "SPF %s" % name)
+        cidr4 = _cidr(args.group("c4"), 32, term)
+        cidr6 = _cidr(args.group("c6"), 128, term)
         return SpfTerm("mechanism", qualifier, name, domain, None, cidr4, cidr6, term)
     # ip4 / ip6
     if not rest.startswith(":") or len(rest) < 2:
         raise RecordError("SPF %s needs an address: %s:<address>[/<prefix>], got %r" % (name, name, term))
     network = rest[1:]
-    check_network(network, 4 if name == "ip4" else 6, strict=False)
+    version = 4 if name == "ip4" else 6
+    if _IP_TEXT[version].fullmatch(network) is None:
+        raise RecordError("ip%d %r is not a valid IPv%d address or network" % (version, network, version))
+    check_network(network, version, strict=False)
     return SpfTerm("mechanism", qualifier, name, None, network, None, None, term)
 
 
@@ -207,7 +254,10 @@ def build_spf(spf, domain: str = "the domain", allow_pass_all: bool = False) -> 
         mech = mech.strip()
         try:
             parsed = parse_spf_term(mech)
+            _check_publishable([parsed], what + ".mechanisms")
         except RecordError as exc:
+            if str(exc).startswith(what):
+                raise
             raise RecordError("%s.mechanisms: %s" % (what, exc)) from None
         if parsed.kind == "modifier":
             raise RecordError(
@@ -235,7 +285,7 @@ def build_spf(spf, domain: str = "the domain", allow_pass_all: bool = False) -> 
             target = target[8:]
         if not isinstance(target, str):
             raise RecordError("%s.include: %r is not a domain name" % (what, target))
-        add("include:%s" % _check_domain_spec(target.strip().rstrip("."), what + ".include"))
+        add("include:%s" % _publishable(target.strip().rstrip("."), what + ".include"))
     redirect = spf.get("redirect")
     qualifier = spf.get("all")
     if redirect:
@@ -243,7 +293,7 @@ def build_spf(spf, domain: str = "the domain", allow_pass_all: bool = False) -> 
             raise RecordError("%s.redirect: %r is not a domain name" % (what, redirect))
         if qualifier:
             raise RecordError("%s: set either redirect or all; with 'all' a redirect is ignored (RFC 7208 6.1)" % what)
-        terms.append("redirect=%s" % _check_domain_spec(redirect.strip().rstrip("."), what + ".redirect"))
+        terms.append("redirect=%s" % _publishable(redirect.strip().rstrip("."), what + ".redirect"))
     else:
         if qualifier is None:
             qualifier = "-all"
@@ -290,9 +340,10 @@ def _validated_spf_value(value, what: str) -> str:
     check_text(value, what)
     value = " ".join(value.split())
     try:
-        parse_spf(value)
+        terms = parse_spf(value)
     except RecordError as exc:
         raise RecordError("%s: %s" % (what, exc)) from None
+    _check_publishable(terms, what)
     return value
 
 

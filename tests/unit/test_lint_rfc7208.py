@@ -91,3 +91,110 @@ def test_include_targets_with_underscore_labels_can_be_linted():
 def test_lint_targets_stay_host_names_otherwise(name):
     with pytest.raises(_dns_info.RecordError):
         _dns_info.normalise_spec({"name": name})
+
+
+# -- term syntax (RFC 7208 section 12, 7.1) -------------------------------------------------------
+
+
+def spf_errors(value: str) -> list[str]:
+    return [f["message"] for f in _lint.lint_spf_value(value, "example.test") if f["severity"] == "error"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "v=spf1 ip4:192.0.2.5\t -all",  # a tab inside a term
+        "v=spf1 ip4:\t192.0.2.5 -all",
+        "v=spf1 ip6:2001:db8::1\n -all",  # a newline inside a term
+        "v=spf1 ip4:192.0.2.5\n",
+        "v=spf1 a:mail.example.com\r -all",
+        "v=spf1 a:mail.example.com\x00 -all",
+        "v=spf1 mx:example.com\x0b -all",
+        "v=spf1 foo=bar\x7f -all",
+    ],
+)
+def test_a_character_outside_printable_ascii_in_a_term_is_an_error(value):
+    errors = spf_errors(value)
+    assert len(errors) == 1
+    assert "other than printable ASCII" in errors[0]
+
+
+def test_a_bad_term_is_an_error_of_its_domain_only():
+    spec = [{"name": "bad.example.test"}, {"name": "good.example.test"}]
+    served = {
+        "bad.example.test": ["v=spf1 ip4:192.0.2.5\t -all"],
+        "good.example.test": ["v=spf1 ip4:192.0.2.6 -all"],
+    }
+    reader = FailingReader(served, ())
+    results = [_dns_info.inspect(_dns_info.normalise_spec(s), reader, FakeDns({})) for s in spec]
+    assert "spf-syntax" in codes(results[0]["findings"], "error")
+    assert codes(results[1]["findings"], "error") == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "v=spf1 a:museum -all",  # no dot before the top label
+        "v=spf1 a:museum. -all",
+        "v=spf1 a:foo-bar -all",
+        "v=spf1 include:example.123 -all",  # an all-digit top label
+        "v=spf1 mx:example.com:8080 -all",
+        "v=spf1 exists:example.-com -all",
+        "v=spf1 redirect=example.com-",
+    ],
+)
+def test_domain_specs_need_a_top_label(value):
+    errors = spf_errors(value)
+    assert len(errors) == 1
+    assert "top label" in errors[0]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "v=spf1 a:foo:bar/baz.example.com -all",  # ':' and '/' are macro-literals (7.1)
+        "v=spf1 mx:foo:bar/baz.example.com/24//64 -all",
+        "v=spf1 include:_spf.example.com -all",
+        "v=spf1 a:%{ir}.%{v}._spf.%{d2} -all",
+        "v=spf1 exists:%{i}.%{l2r-}.user.%{d2} -all",
+        "v=spf1 -all exp=explain._spf.%{d}",
+        "v=spf1 a:example.com. -all",
+        "v=spf1 a:foo.1-2 -all",
+    ],
+)
+def test_valid_domain_specs_pass(value):
+    assert spf_errors(value) == []
+
+
+@pytest.mark.parametrize("letter", ["c", "r", "t", "C", "R", "T"])
+def test_macro_letters_c_r_t_are_for_exp_text_only(letter):
+    for value in (
+        "v=spf1 a:%%{%s}.example.com -all" % letter,
+        "v=spf1 -all exp=%%{%s}.example.com" % letter,
+        "v=spf1 redirect=%%{%s}.example.com" % letter,
+    ):
+        errors = spf_errors(value)
+        assert len(errors) == 1 and "invalid macro" in errors[0], value
+
+
+@pytest.mark.parametrize(
+    "value", ["v=spf1 foo=%abc -all", "v=spf1 foo=%{z} -all", "v=spf1 foo=%{d0} -all", "v=spf1 x=% -all"]
+)
+def test_unknown_modifier_values_are_macro_strings(value):
+    errors = spf_errors(value)
+    assert len(errors) == 1 and "macro-string" in errors[0]
+
+
+def test_an_unknown_modifier_with_a_valid_macro_string_is_a_warning_only():
+    findings = _lint.lint_spf_value("v=spf1 -all foo=%{d}.bar%%", "example.test")
+    assert codes(findings) == ["spf-unknown-modifier"]
+
+
+@pytest.mark.parametrize("target", ["mail.example...com", "a" * 64 + ".example.com"])
+def test_a_name_dns_cannot_carry_is_a_warning_and_never_looked_up(target):
+    value = "v=spf1 a:%s -all" % target
+    assert codes(_lint.lint_spf_value(value, "example.test")) == ["spf-target-invalid"]
+    dns_ = FakeDns({})
+    result = _lint.spf_lookups("example.test", value, dns_)
+    assert dns_.queries == 0
+    assert result.findings == []
