@@ -126,6 +126,16 @@ def lint_spf_value(value: str, record: str) -> list[dict]:
                     finding(WARNING, record, "spf-unknown-modifier", "unknown modifier %r is ignored" % term.raw)
                 )
             continue
+        if term.has_macro and "%{p" in term.domain.lower():  # type: ignore[union-attr]
+            findings.append(
+                finding(
+                    WARNING,
+                    record,
+                    "spf-p-macro",
+                    "%r uses the p macro: it costs a reverse lookup of the client that may be a void lookup, "
+                    "and is slow and unreliable; do not use it (RFC 7208 7.3)" % term.raw,
+                )
+            )
         if term.domain and not term.has_macro and not queryable(term.domain):
             findings.append(
                 finding(

@@ -10,6 +10,7 @@ import re
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils._fields import as_list, check_keys
+from ansible_collections.mailauth.core.plugins.module_utils._input import MAX_LABEL, MAX_NAME
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError, check_domain, check_text
 from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, normalize
 
@@ -109,8 +110,8 @@ def _check_publishable(terms: list[SpfTerm], what: str) -> None:
 
 def queryable(domain: str) -> bool:
     """Whether a domain-spec without macros is a name DNS can look up (labels of 1-63 octets, <= 253)."""
-    labels = domain.rstrip(".").split(".")
-    return len(domain.rstrip(".")) <= 253 and all(0 < len(label) <= 63 for label in labels)
+    name = domain.rstrip(".")
+    return len(name) <= MAX_NAME and all(0 < len(label) <= MAX_LABEL for label in name.split("."))
 
 
 def parse_spf_term(term: str) -> SpfTerm:

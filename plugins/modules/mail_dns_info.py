@@ -49,6 +49,7 @@ options:
       name:
         description:
           - The mail domain. SPF is read at the domain, DMARC at C(_dmarc.<name>).
+          - Labels may hold underscores, so that an include or redirect target (C(_spf.example.com)) can be linted.
         type: str
         required: true
       spf:
@@ -213,7 +214,10 @@ domains:
             - Null without lint.
           type: int
         void_lookups:
-          description: Lookups that find nothing (RFC 7208 limit 2).
+          description:
+            - Lookups that find nothing (RFC 7208 limit 2), counted per client address family as a receiver counts
+              them (an empty A answer of an C(a) term or of an C(mx) host is void for IPv4 clients, an empty AAAA one
+              for IPv6 clients); the larger of the two counts.
           type: int
         lookup_chain:
           description: "Each term that costs a lookup, as C(<record>: <term>), in evaluation order."

@@ -198,3 +198,8 @@ def test_a_name_dns_cannot_carry_is_a_warning_and_never_looked_up(target):
     result = _lint.spf_lookups("example.test", value, dns_)
     assert dns_.queries == 0
     assert result.findings == []
+
+
+def test_the_p_macro_is_a_warning():
+    findings = _lint.lint_spf_value("v=spf1 exists:%{p}.should.example.com ~exists:%{P}.ok.example.com -all", "x.test")
+    assert codes(findings) == ["spf-p-macro", "spf-p-macro"]
