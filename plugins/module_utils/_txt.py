@@ -147,7 +147,7 @@ def _normalize_spf(value: str) -> str:
     for term in terms[1:]:
         # Mechanism and modifier names are case-insensitive (RFC 7208 4.6.1); the
         # argument may hold case-sensitive macros, so it is left alone.
-        match = re.match(r"^([+\-~?]?)([A-Za-z][A-Za-z0-9_.\-]*)(.*)$", term)
+        match = re.fullmatch(r"([+\-~?]?)([A-Za-z][A-Za-z0-9_.\-]*)(.*)", term, re.DOTALL)
         if match:
             term = match.group(1) + match.group(2).lower() + match.group(3)
         out.append(term)
