@@ -21,33 +21,24 @@ import contextlib
 import json
 import os
 import tempfile
+import typing as t
 
-from ansible_collections.mailauth.core.plugins.module_utils import _input
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _input
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
-    MissingLibraryError,
     Provider,
     ProviderError,
     RecordSet,
     normalize_name,
+    option,
     relative_name,
     zone_for,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._txt import from_wire_strings, to_zone_text
 
-try:
-    import dns.exception
-    import dns.name
-    import dns.rdata
-    import dns.rdataclass
-    import dns.rdatatype
-    import dns.zone
-
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the module
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = exc
+# dnspython, loaded through _deps (None when missing; ZonefileProvider() then raises MissingLibrary).
+REQUIREMENTS = ("dns.exception", "dns.name", "dns.rdata", "dns.rdataclass", "dns.rdatatype", "dns.zone")
+dns = _deps.load("dns") if not _deps.missing(*REQUIREMENTS) else None
 
 HEADER = "; Managed by mailauth.core.dns_records (provider zonefile). Records added by hand are kept.\n"
 
@@ -58,10 +49,15 @@ class ZonefileProvider(Provider):
     """Writes ``<path>/<zone>.zone`` (BIND snippet) and ``<path>/<zone>.json``."""
 
     name = "zonefile"
+    DESCRIPTION = "No API; writes C(<zone>.zone) and C(<zone>.json) files."
+    BATCHING = "Each zone's two files are rewritten once per run, atomically (temporary file and rename)."
+    REQUIREMENTS = REQUIREMENTS
+    OPTIONS: t.ClassVar[dict] = {
+        "path": option("path", "The directory for the files.", required=True),
+    }
 
     def __init__(self, options: dict | None = None) -> None:
-        if not HAS_DNSPYTHON:
-            raise MissingLibraryError("dnspython", str(DNSPYTHON_IMPORT_ERROR))
+        _deps.need(*REQUIREMENTS)
         super().__init__(options)
         path = self.options.get("path")
         if not path:
