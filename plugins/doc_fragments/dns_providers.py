@@ -10,6 +10,10 @@ class ModuleDocFragment:
     """The DNS provider options of mailauth.core.dns_records, one per backend of the registry."""
 
     DOCUMENTATION = r"""
+requirements:
+  - dnspython (providers rfc2136, zonefile)
+  - boto3 (provider route53)
+  - botocore (provider route53)
 options:
   provider:
     description:

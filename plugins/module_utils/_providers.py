@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.mailauth.core.plugins.module_utils import _deps
 from ansible_collections.mailauth.core.plugins.module_utils._cloudflare import CloudflareProvider
 from ansible_collections.mailauth.core.plugins.module_utils._powerdns import PowerDNSProvider
 from ansible_collections.mailauth.core.plugins.module_utils._provider import Provider, ProviderError
@@ -87,6 +88,20 @@ def doc_options() -> dict:
             "suboptions": {k: _doc_of(v) for k, v in cls.OPTIONS.items()},
         }
     return out
+
+
+def doc_requirements() -> list[str]:
+    """The libraries of the backends, each with the providers that need it (the fragment's requirements)."""
+    users: dict[str, list[str]] = {}
+    for name, cls in PROVIDERS.items():
+        for library in cls.REQUIREMENTS:
+            needed = users.setdefault(_deps.distribution(library), [])
+            if name not in needed:
+                needed.append(name)
+    return [
+        "%s (provider%s %s)" % (library, "s" if len(names) > 1 else "", ", ".join(names))
+        for library, names in users.items()
+    ]
 
 
 def get_provider(name: str, options: dict | None = None) -> Provider:

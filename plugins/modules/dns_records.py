@@ -37,9 +37,8 @@ description:
 author:
   - mailauth.core maintainers (@mailauth)
 requirements:
-  - dnspython >= 2.3 (providers rfc2136, powerdns, zonefile)
+  - dnspython >= 2.3
   - cryptography (to read DKIM public keys)
-  - boto3 and botocore (provider route53)
 extends_documentation_fragment:
   - mailauth.core.dns_providers
 attributes:

@@ -61,7 +61,8 @@ def _yaml(data: object, indent: int = 0) -> str:
 
 
 def fragment() -> str:
-    return FRAGMENT_HEAD + _yaml({"options": _providers.doc_options()}) + '"""\n'
+    doc = {"requirements": _providers.doc_requirements(), "options": _providers.doc_options()}
+    return FRAGMENT_HEAD + _yaml(doc) + '"""\n'
 
 
 def _names(cls: type) -> str:
