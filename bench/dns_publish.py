@@ -12,7 +12,7 @@ Targets, all on loopback:
   tests/integration/route53/moto_lab.py, so round trips are counted on the server side.
   Layout "1 zone": one hosted zone ``bench.test`` holding every domain as a subdomain
   (``d0001.bench.test`` ...). Layout "zone/domain": one hosted zone per domain (``m0001.test`` ...).
-- BIND 9: a primary named started here (B1's ``BindServers`` from tests/integration/conftest.py,
+- BIND 9: a primary named started here (B1's ``BindServers`` from tests/lib/servers.py,
   without the secondary), one zone per run holding every domain as a subdomain. Round trips are
   the QUERY and UPDATE requests in named's own statistics (``rndc stats``).
 
@@ -52,7 +52,8 @@ def _load(name: str, path: Path):
 
 
 moto_lab = _load("moto_lab", ROOT / "tests" / "integration" / "route53" / "moto_lab.py")
-it_conftest = _load("mailauth_it_conftest", ROOT / "tests" / "integration" / "conftest.py")
+sys.path.insert(0, str(ROOT / "tests" / "lib"))
+import servers
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ def run_playbook(tasks: list[dict]) -> tuple[float, dict]:
     start = time.monotonic()
     try:
         # The integration tests' runner; amazon.aws.route53 (the loop) reads the region from the environment.
-        output = it_conftest.run_playbook(play, timeout=7200, env_extra={"AWS_DEFAULT_REGION": moto_lab.REGION})
+        output = servers.run_playbook(play, timeout=7200, env_extra={"AWS_DEFAULT_REGION": moto_lab.REGION})
     except AssertionError as exc:
         raise SystemExit(str(exc)) from None
     except subprocess.TimeoutExpired:
@@ -208,7 +209,7 @@ class Route53Bench:
 
 # ---------------------------------------------------------------------------------------------
 # BIND
-class PrimaryOnly(it_conftest.BindServers):
+class PrimaryOnly(servers.BindServers):
     """B1's BIND fixture, primary only (no secondary pulling transfers, which would add queries).
 
     On 127.0.0.1, not on the test suite's 127.0.0.2, so that it never shares a port with a BIND the
@@ -242,7 +243,7 @@ class PrimaryOnly(it_conftest.BindServers):
         )
         try:
             for zone in self.zones:
-                it_conftest._wait(
+                servers._wait(
                     lambda z=zone: self.serial(z) >= 1000, 60, "named serving %s" % zone, self.procs["primary"], log
                 )
         except Exception:
@@ -348,7 +349,7 @@ def main() -> int:
             if bind is not None:
                 print(
                     "named (exit status %s) log (tail):\n%s"
-                    % (bind.procs["primary"].poll(), it_conftest._log_tail(bind._dir("primary") / "named.log")),
+                    % (bind.procs["primary"].poll(), servers._log_tail(bind._dir("primary") / "named.log")),
                     file=sys.stderr,
                 )
             raise

@@ -16,9 +16,9 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import free_port, run_module
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from servers import free_port, run_module
 
 FOREIGN = "google-site-verification=pdns-foreign-value"
 

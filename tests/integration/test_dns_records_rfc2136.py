@@ -8,9 +8,9 @@ import base64
 import os
 
 import pytest
-from conftest import free_port, run_module, run_playbook
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from servers import free_port, run_module, run_playbook
 
 from ansible_collections.mailauth.core.plugins.module_utils import _plan, _records
 from ansible_collections.mailauth.core.plugins.module_utils._provider import ProviderError, get_provider

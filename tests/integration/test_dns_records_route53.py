@@ -17,9 +17,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from conftest import run_module
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from servers import run_module
 
 _spec = importlib.util.spec_from_file_location("moto_lab", Path(__file__).resolve().parent / "route53" / "moto_lab.py")
 moto_lab = importlib.util.module_from_spec(_spec)
