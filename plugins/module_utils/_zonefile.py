@@ -32,6 +32,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     normalize_name,
     option,
     relative_name,
+    send_in_order,
     zone_for,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._txt import from_wire_strings, to_zone_text
@@ -226,7 +227,14 @@ class ZonefileProvider(Provider):
             raise ProviderError("zonefile: cannot create %s: %s" % (self.path, exc.strerror), zone=zone) from None
         snippet_text, json_text = self.render(zone, records)
         # The snippet is the source of truth: written first, so a failure before the JSON
-        # write leaves a re-run to complete the work.
-        self._write(snippet, snippet_text, zone)
-        self._write(json_path, json_text, zone)
+        # write leaves a re-run to complete the work, and the error names what the snippet changed.
+        names = sorted({c.name for c in changes})
+        send_in_order(
+            zone,
+            [(snippet, snippet_text), (json_path, json_text)],
+            lambda _number, write: self._write(write[0], write[1], zone),
+            lambda write: names if write[0] == snippet else [],
+            "zonefile: update of zone %s failed" % zone,
+            "file",
+        )
         self._records[zone] = records
