@@ -14,6 +14,7 @@ requirements:
   - dnspython (providers rfc2136, zonefile)
   - boto3 (provider route53)
   - botocore (provider route53)
+  - dns-lexicon (provider lexicon)
 options:
   provider:
     description:
@@ -29,6 +30,9 @@ options:
         request per zone (one database transaction); split beyond O(cloudflare.batch_size) operations.
       - V(zonefile) - No API; writes C(<zone>.zone) and C(<zone>.json) files. Each zone's two files
         are rewritten once per run, atomically (temporary file and rename).
+      - V(lexicon) - Any DNS provider dns-lexicon 3.x supports (Hetzner, OVH, Gandi, DigitalOcean,
+        Google Cloud DNS, Azure, ...), record by record - the fallback when no native backend exists.
+        One lexicon call per TXT value created or deleted (no batching, no atomicity per zone).
     type: str
     required: true
     choices:
@@ -37,6 +41,7 @@ options:
       - powerdns
       - cloudflare
       - zonefile
+      - lexicon
   rfc2136:
     description: Options of the V(rfc2136) provider. Dynamic updates (RFC 2136) with TSIG, for example
       to BIND 9, Knot or PowerDNS.
@@ -186,4 +191,34 @@ options:
         description: The directory for the files.
         required: true
         type: path
+  lexicon:
+    description: Options of the V(lexicon) provider. Any DNS provider dns-lexicon 3.x supports (Hetzner,
+      OVH, Gandi, DigitalOcean, Google Cloud DNS, Azure, ...), record by record - the fallback when
+      no native backend exists.
+    type: dict
+    suboptions:
+      provider_name:
+        description: The lexicon provider, for example V(hetzner), V(ovh), V(gandi) or V(powerdns).
+        required: true
+        type: str
+      credentials:
+        description:
+          - The secret options of that lexicon provider (tokens, passwords), named as lexicon names
+            them with C(_) for C(-), for example C(auth_token) for V(hetzner) or V(powerdns).
+          - Values are strings; they are masked in every message and in Ansible's output.
+        default: {}
+        type: dict
+      settings:
+        description:
+          - The other options of that lexicon provider, for example C(pdns_server) and C(pdns_server_id)
+            for V(powerdns) or C(auth_entrypoint) for V(ovh). Values are strings.
+        default: {}
+        type: dict
+      split_txt:
+        description:
+          - Send a TXT value longer than 255 bytes as character-strings of at most 255 bytes joined
+            by C(" "), for providers that put the content between quotes themselves (such as V(powerdns)).
+          - Off, the value is sent as one string and the provider's API must split it.
+        default: false
+        type: bool
 """

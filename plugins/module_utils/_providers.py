@@ -18,19 +18,21 @@ import copy
 
 from ansible_collections.mailauth.core.plugins.module_utils import _deps
 from ansible_collections.mailauth.core.plugins.module_utils._cloudflare import CloudflareProvider
+from ansible_collections.mailauth.core.plugins.module_utils._lexicon import LexiconProvider
 from ansible_collections.mailauth.core.plugins.module_utils._powerdns import PowerDNSProvider
 from ansible_collections.mailauth.core.plugins.module_utils._provider import Provider, ProviderError
 from ansible_collections.mailauth.core.plugins.module_utils._rfc2136 import Rfc2136Provider
 from ansible_collections.mailauth.core.plugins.module_utils._route53 import Route53Provider
 from ansible_collections.mailauth.core.plugins.module_utils._zonefile import ZonefileProvider
 
-# The backends, in the order the docs list them.
+# The backends, in the order the docs list them (native batched backends first, lexicon the fallback).
 BACKENDS = (
     Rfc2136Provider,
     Route53Provider,
     PowerDNSProvider,
     CloudflareProvider,
     ZonefileProvider,
+    LexiconProvider,
 )
 PROVIDERS: dict[str, type[Provider]] = {cls.name: cls for cls in BACKENDS}
 PROVIDER_NAMES = tuple(PROVIDERS)

@@ -43,6 +43,7 @@ def test_every_backend_is_in_the_module_spec_and_docs():
     gen = _generator()
     fragment = gen.fragment()
     assert spec["provider"]["choices"] == list(_providers.PROVIDER_NAMES)
+    assert "lexicon" in _providers.PROVIDER_NAMES
     for name, cls in _providers.PROVIDERS.items():
         assert set(spec[name]["options"]) == set(cls.OPTIONS)
         for option, declared in cls.OPTIONS.items():
@@ -57,8 +58,10 @@ def test_secrets_are_no_log_and_required_dicts_follow_required_options():
     spec = _providers.argument_spec()
     assert spec["rfc2136"]["options"]["key_secret"]["no_log"] is True
     assert spec["cloudflare"]["options"]["api_token"]["no_log"] is True
+    assert spec["lexicon"]["options"]["credentials"]["no_log"] is True
+    assert not spec["lexicon"]["options"]["settings"].get("no_log")
     rules = {rule[1] for rule in _providers.required_if()}
-    assert rules == {"rfc2136", "powerdns", "cloudflare", "zonefile"}
+    assert rules == {"rfc2136", "powerdns", "cloudflare", "zonefile", "lexicon"}
 
 
 def test_unknown_provider():
@@ -177,3 +180,25 @@ def test_client_unreachable(server):
 def test_backoff_is_capped():
     assert _http.backoff(0) == 0.5 and _http.backoff(10) == _http.BACKOFF_MAX
     assert _http.backoff(0, "120") == _http.BACKOFF_MAX and _http.backoff(3, "soon") == 4.0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"provider_name": "Hetzner!"}, "lexicon.provider_name"),
+        ({"provider_name": "no_such_provider"}, "lexicon has no provider 'no_such_provider'"),
+        ({"provider_name": "hetzner", "credentials": {"auth_token": "a\nb"}}, "lexicon.credentials.auth_token"),
+        ({"provider_name": "hetzner", "settings": {"bad key": "x"}}, "lexicon.settings"),
+        ({"provider_name": "hetzner", "settings": ["x"]}, "lexicon.settings must be a dict"),
+    ],
+)
+def test_lexicon_options_are_validated_before_any_call(options, message):
+    with pytest.raises(ProviderError) as raised:
+        _providers.get_provider("lexicon", options)
+    assert message in str(raised.value)
+
+
+def test_lexicon_masks_credentials_in_messages():
+    provider = _providers.get_provider("lexicon", {"provider_name": "hetzner", "credentials": {"auth_token": "s3cr3t"}})
+    text = provider._error(RuntimeError("GET https://x.test/?token=s3cr3t failed"), "read")
+    assert "s3cr3t" not in text and "********" in text
