@@ -227,20 +227,13 @@ class CloudflareProvider(Provider):
 
     def find_zone(self, name: str) -> str:
         """The longest zone holding ``name`` (one ``GET /zones?name=`` per candidate, cached)."""
-        name = normalize_name(name)
-        if name in self._zone_cache:
-            return self._zone_cache[name]
-        labels = name.split(".")
-        tried = []
-        for i in range(len(labels) - 1):
-            candidate = ".".join(labels[i:])
-            tried.append(candidate)
-            if self._lookup_zone(candidate):
-                self._zone_cache[name] = candidate
-                return candidate
-        raise ProviderError(
-            "no Cloudflare zone found for %s that this token can see (tried %s)" % (name, ", ".join(tried))
-        )
+        zone, tried = self.find_zone_upward(name, lambda c: None if self._lookup_zone(c) else "no such zone")
+        if zone is None:
+            raise ProviderError(
+                "no Cloudflare zone found for %s that this token can see (tried %s)"
+                % (normalize_name(name), ", ".join(c for c, _reason in tried))
+            )
+        return zone
 
     def zone_id(self, zone: str) -> str:
         zone = normalize_name(zone)

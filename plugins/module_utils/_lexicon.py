@@ -156,23 +156,21 @@ class LexiconProvider(Provider):
     # -- zones ----------------------------------------------------------------------------
     def find_zone(self, name: str) -> str:
         """The longest of ``name`` and its parents that lexicon can authenticate as a zone."""
-        name = normalize_name(name)
-        if name in self._zone_cache:
-            return self._zone_cache[name]
-        labels = name.split(".")
-        failures = []
-        for i in range(len(labels) - 1):
-            candidate = ".".join(labels[i:])
-            try:
-                self._client(candidate)
-            except Exception as exc:
-                failures.append(self._error(exc, "open zone %s" % candidate))
-                continue
-            self._zone_cache[name] = candidate
-            return candidate
-        raise ProviderError(
-            "no zone found for %s at lexicon provider %s (%s)" % (name, self.provider_name, failures[-1])
-        )
+        zone, tried = self.find_zone_upward(name, self._probe)
+        if zone is None:
+            raise ProviderError(
+                "no zone found for %s at lexicon provider %s (%s)"
+                % (normalize_name(name), self.provider_name, tried[-1][1] if tried else "no candidate")
+            )
+        return zone
+
+    def _probe(self, candidate: str) -> str | None:
+        """None when lexicon authenticates ``candidate`` as a zone, else the error."""
+        try:
+            self._client(candidate)
+        except Exception as exc:
+            return self._error(exc, "open zone %s" % candidate)
+        return None
 
     # -- records --------------------------------------------------------------------------
     def _value(self, rtype: str, content: str) -> str:

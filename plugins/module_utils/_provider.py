@@ -213,6 +213,26 @@ class Provider:
         self._zone_cache[name] = zone
         return zone
 
+    def find_zone_upward(self, name: str, probe: t.Callable[[str], str | None]) -> tuple[str | None, list]:
+        """For APIs without a zone list: the longest of ``name`` and its parents that ``probe`` accepts.
+
+        ``probe(candidate)`` returns None for a zone, else why it is not one. Returns the zone (None
+        when no candidate is one; cached) and the ``(candidate, reason)`` pairs tried before it.
+        """
+        name = normalize_name(name)
+        if name in self._zone_cache:
+            return self._zone_cache[name], []
+        labels = name.split(".")
+        tried = []
+        for i in range(len(labels) - 1):
+            candidate = ".".join(labels[i:])
+            reason = probe(candidate)
+            if reason is None:
+                self._zone_cache[name] = candidate
+                return candidate, tried
+            tried.append((candidate, reason))
+        return None, tried
+
     def find_zones(self, names: list[str]) -> dict[str, str]:
         """The zone of each name (``find_zone`` per name; backends may batch)."""
         return {normalize_name(n): self.find_zone(n) for n in names}
