@@ -4,10 +4,11 @@
 
 - ``bind``: BIND 9 primary and secondary (``servers.BindServers``).
 - ``pdns``: pdns_server with its HTTP API (``servers.PowerDNSServer``).
+- ``aws``: moto in server mode behind its counting proxy (``route53/moto_lab.py``).
 - ``module_runner``: ``servers.run_module``.
 
-Test files import helpers from the library (``from servers import run_module``): this file puts
-tests/lib on ``sys.path`` before they are collected.
+Test files import helpers from the library (``from servers import run_module``, ``import
+moto_lab``): this file puts tests/lib and route53/ on ``sys.path`` before they are collected.
 """
 
 from __future__ import annotations
@@ -17,22 +18,12 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "lib"))
+sys.path.insert(0, str(HERE / "route53"))
 
-from servers import (
-    ZONES,
-    dns_query,
-    free_port,
-    run_module,
-    run_playbook,
-    running_bind,
-    running_pdns,
-    soa_serial,
-    txt_strings,
-    txt_values,
-)
-
-__all__ = ["ZONES", "dns_query", "free_port", "run_module", "run_playbook", "soa_serial", "txt_strings", "txt_values"]
+import moto_lab
+from servers import run_module, running_bind, running_pdns
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +36,20 @@ def bind(tmp_path_factory):
 def pdns(tmp_path_factory):
     with running_pdns(tmp_path_factory.mktemp("pdns")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def aws(tmp_path_factory):
+    """moto in server mode and the counting, fault-injecting AwsProxy in front of it."""
+    server = moto_lab.MotoServer(tmp_path_factory.mktemp("moto"))
+    server.start()
+    proxy = moto_lab.AwsProxy(server.url)
+    proxy.start()
+    try:
+        yield server, proxy
+    finally:
+        proxy.stop()
+        server.stop()
 
 
 @pytest.fixture(scope="session")

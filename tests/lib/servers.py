@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.server
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -696,3 +698,88 @@ def running_pdns(workdir: Path):
         yield server
     finally:
         server.stop()
+
+
+class LoopbackHttp:
+    """An HTTP server on 127.0.0.1 for fakes and proxies of HTTP APIs.
+
+    Subclasses implement ``handle(method, path, body, headers) -> (status, payload bytes)``. Every
+    request is recorded (method, path); while a planned fault ``[method, path substring, status,
+    remaining]`` in ``faults`` matches, the request is answered with that status instead.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list = []
+        self.faults: list = []
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                status, payload = owner._answer(self.command, self.path, body, dict(self.headers))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_PATCH = do_POST = do_PUT = do_DELETE = _handle
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _answer(self, method: str, path: str, body, headers: dict) -> tuple:
+        with self.lock:
+            self.requests.append((method, path))
+            for fault in self.faults:
+                if fault[0] == method and fault[1] in path and fault[3] > 0:
+                    fault[3] -= 1
+                    return fault[2], json.dumps({"error": "injected fault", "success": False}).encode()
+        return self.handle(method, path, body, headers)
+
+    def handle(self, method: str, path: str, body, headers: dict) -> tuple:
+        raise NotImplementedError
+
+    def count(self, method: str | None = None) -> int:
+        """Requests received, of one method or (None) all."""
+        with self.lock:
+            return sum(1 for request in self.requests if method is None or request[0] == method)
+
+    def writes(self) -> int:
+        with self.lock:
+            return sum(1 for request in self.requests if request[0] != "GET")
+
+    def clear(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.faults.clear()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class CountingProxy(LoopbackHttp):
+    """A LoopbackHttp that forwards every request to ``upstream`` (e.g. the PowerDNS API), so round
+    trips are counted on the server side and faults can be injected in front of a real server."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        super().__init__()
+
+    def handle(self, method: str, path: str, body, headers: dict) -> tuple:
+        keep = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length")}
+        request = urllib.request.Request(self.upstream + path, data=body, method=method, headers=keep)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
