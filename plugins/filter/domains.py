@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.module_utils import _dkim, _input, _records
+from ansible_collections.mailauth.core.plugins.module_utils import _dkim_record, _entries, _input
 
 
-def _entries(name, entries):
+def _check_entries(name, entries):
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise AnsibleFilterError("%s: the input must be a list of domain entries (dictionaries)" % name)
 
 
 def host_domains(entries, host):
-    """The domain entries whose mail_hosts names host (see _records.host_domains)."""
+    """The domain entries whose mail_hosts names host (see _entries.host_domains)."""
     if entries is None:
         return []
-    _entries("host_domains", entries)
+    _check_entries("host_domains", entries)
     for entry in entries:
         hosts = entry.get("mail_hosts", [])
         if hosts is not None and not isinstance(hosts, list):
@@ -27,36 +27,35 @@ def host_domains(entries, host):
         _input.text(host, "the host name")
     except _input.InputError as exc:
         raise AnsibleFilterError("host_domains: %s" % exc) from None
-    return _records.host_domains(entries, host)
+    return _entries.host_domains(entries, host)
 
 
 def dkim_keys(entries, selector_base, key_type="rsa", key_size=2048):
-    """One key dict per (domain, key) of the entries (see _records.signing_keys)."""
-    _entries("dkim_keys", entries)
+    """One key dict per (domain, key) of the entries (see _entries.signing_keys)."""
+    _check_entries("dkim_keys", entries)
     try:
         _input.selector(selector_base, "selector_base")
     except _input.InputError as exc:
         raise AnsibleFilterError("dkim_keys: %s" % exc) from None
-    if key_type not in _dkim.KEY_TYPES:
+    if key_type not in _dkim_record.DKIM_KEY_TYPES:
         raise AnsibleFilterError(
-            "dkim_keys: key_type must be one of %s, got %r" % (", ".join(_dkim.KEY_TYPES), key_type)
+            "dkim_keys: key_type must be one of %s, got %r" % (", ".join(_dkim_record.DKIM_KEY_TYPES), key_type)
         )
-    if isinstance(key_size, bool) or key_size not in _dkim.RSA_SIZES:
-        raise AnsibleFilterError(
-            "dkim_keys: key_size must be one of %s, got %r" % (", ".join(str(x) for x in _dkim.RSA_SIZES), key_size)
-        )
+    if isinstance(key_size, bool) or key_size not in _dkim_record.RSA_SIZES:
+        sizes = ", ".join(str(x) for x in _dkim_record.RSA_SIZES)
+        raise AnsibleFilterError("dkim_keys: key_size must be one of %s, got %r" % (sizes, key_size))
     for entry in entries:
         spec = entry.get("dkim", {})
         if not isinstance(spec, dict) and not (isinstance(spec, list) and all(isinstance(k, dict) for k in spec)):
             raise AnsibleFilterError(
                 "dkim_keys: dkim of %s must be a dictionary or a list of dictionaries" % entry.get("name")
             )
-    return _records.signing_keys(entries, selector_base, key_type, key_size)
+    return _entries.signing_keys(entries, selector_base, key_type, key_size)
 
 
 def dkim_key_problems(keys):
-    """Sentences for everything wrong with key dicts of the dkim_keys shape (see _records.signing_key_problems)."""
-    return _records.signing_key_problems(keys)
+    """Sentences for everything wrong with key dicts of the dkim_keys shape (see _entries.signing_key_problems)."""
+    return _entries.signing_key_problems(keys)
 
 
 class FilterModule:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.module_utils import _records
+from ansible_collections.mailauth.core.plugins.module_utils import _entries, _names
 
 
 def _dict_list(value, field: str, what: str) -> None:
@@ -24,12 +24,12 @@ def _dict_list(value, field: str, what: str) -> None:
 
 
 def dkim_publish(domains, keys):
-    """Domains with ``dkim`` set to the records of the generated keys (see _records.attach_dkim_keys)."""
+    """Domains with ``dkim`` set to the records of the generated keys (see _entries.attach_dkim_keys)."""
     _dict_list(domains, "the input (domains)", "domain entries")
     _dict_list(keys, "keys", "{domain, selector, record} dictionaries, e.g. dkim_key's dkim_keys")
     try:
-        return _records.attach_dkim_keys(domains, keys)
-    except _records.RecordError as exc:
+        return _entries.attach_dkim_keys(domains, keys)
+    except _names.RecordError as exc:
         raise AnsibleFilterError("dkim_publish: %s" % exc) from None
 
 

@@ -3,18 +3,19 @@
 """Jinja filters over the record model: spf_record, dmarc_record, dkim_record, txt_split.
 
 Their documentation lives next to this file (spf_record.yml, ...). Every filter is a thin
-wrapper over ``module_utils/_records.py`` and ``module_utils/_txt.py``.
+wrapper over the record model (``module_utils/_spf.py``, ``_reporting.py``, ``_dkim_record.py``)
+and ``module_utils/_txt.py``.
 """
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.module_utils import _input, _records, _txt
+from ansible_collections.mailauth.core.plugins.module_utils import _dkim_record, _input, _names, _reporting, _spf, _txt
 
 
 def _domain(domain) -> str:
-    return _records.check_domain(domain, "domain") if domain is not None else "the domain"
+    return _names.check_domain(domain, "domain") if domain is not None else "the domain"
 
 
 def _intent(value, name: str, field: str) -> None:
@@ -31,8 +32,8 @@ def spf_record(spf, domain=None, allow_pass_all=False):
     if not isinstance(allow_pass_all, bool):
         raise AnsibleFilterError("spf_record: allow_pass_all must be true or false, got %r" % (allow_pass_all,))
     try:
-        return _records.build_spf(spf, _domain(domain), allow_pass_all=allow_pass_all)
-    except _records.RecordError as exc:
+        return _spf.build_spf(spf, _domain(domain), allow_pass_all=allow_pass_all)
+    except _names.RecordError as exc:
         raise AnsibleFilterError("spf_record: %s" % exc) from None
 
 
@@ -40,8 +41,8 @@ def dmarc_record(dmarc, domain=None):
     """The DMARC value for a dmarc intent (dict) or a complete value (validated)."""
     _intent(dmarc, "dmarc_record", "dmarc")
     try:
-        return _records.build_dmarc(dmarc, _domain(domain))[0]
-    except _records.RecordError as exc:
+        return _reporting.build_dmarc(dmarc, _domain(domain))[0]
+    except _names.RecordError as exc:
         raise AnsibleFilterError("dmarc_record: %s" % exc) from None
 
 
@@ -66,8 +67,8 @@ def dkim_record(key, key_type=None, flags=None, hash_algorithms=None, service_ty
         if value is not None:
             entry[name] = value
     try:
-        return _records.dkim_value(entry, "dkim_record")
-    except _records.RecordError as exc:
+        return _dkim_record.dkim_value(entry, "dkim_record")
+    except _names.RecordError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
 

@@ -31,6 +31,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import (
+    DKIM_KEY_TYPES,
+    ED25519_SIZE,
+    RSA_SIZES,
+    ed25519,
+    public_key_p,
+    rsa,
+    serialization,
+)
 from ansible_collections.mailauth.core.plugins.module_utils._files import (
     FilesError,
     display_attrs,
@@ -40,21 +49,10 @@ from ansible_collections.mailauth.core.plugins.module_utils._files import (
     set_attrs,
     write_atomic,
 )
+from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
 
-try:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None  # type: Optional[Exception]
-except ImportError as exc:  # pragma: no cover - depends on the managed host
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = exc
-
-KEY_TYPES = ("rsa", "ed25519")
-RSA_SIZES = (1024, 2048, 3072, 4096)
+KEY_TYPES = DKIM_KEY_TYPES
 DEFAULT_RSA_SIZE = 2048
-ED25519_SIZE = 256
 REGENERATE_POLICIES = ("never", "fail", "full_idempotence", "always")
 DEFAULT_KEY_DIR = "/etc/dkimkeys"
 DIR_MODE = 0o750
@@ -321,16 +319,21 @@ def key_info(key: Any) -> Tuple[str, int]:
 
 def public_key_bytes(key: Any) -> bytes:
     """The bytes published in ``p=``: DER SubjectPublicKeyInfo (RSA) or the raw 32 bytes (Ed25519, RFC 8463)."""
+    return base64.b64decode(_p(key))
+
+
+def _p(key: Any) -> str:
+    """The base64 ``p=`` value of a private or public key (the encoder of the record model)."""
     pub = key.public_key() if hasattr(key, "public_key") else key
-    if isinstance(pub, ed25519.Ed25519PublicKey):
-        return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    try:
+        return public_key_p(pub)[2]
+    except RecordError as err:
+        raise DkimError(str(err)) from None
 
 
 def dns_record(key: Any) -> str:
     """The TXT value for ``<selector>._domainkey.<domain>``: ``v=DKIM1; k=<type>; p=<base64>``."""
-    key_type = key_info(key)[0]
-    return "v=DKIM1; k=%s; p=%s" % (key_type, base64.b64encode(public_key_bytes(key)).decode("ascii"))
+    return "v=DKIM1; k=%s; p=%s" % (key_info(key)[0], _p(key))
 
 
 def fingerprint(key: Any) -> str:
@@ -514,7 +517,7 @@ class PublicCache:
         entry = {
             "sha256": hashlib.sha256(data).hexdigest(),
             "type": key_info(public)[0],
-            "public": base64.b64encode(public_key_bytes(public)).decode("ascii"),
+            "public": _p(public),
         }
         name = self._name(path)
         if self.entries.get(name) != entry:

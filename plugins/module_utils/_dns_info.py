@@ -11,6 +11,7 @@ import time
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import keys_equal, public_key_info
 from ansible_collections.mailauth.core.plugins.module_utils._lint import (
     DnsLookup,
     LookupFailure,
@@ -20,18 +21,15 @@ from ansible_collections.mailauth.core.plugins.module_utils._lint import (
     lint_spf_values,
     spf_lookups,
 )
-from ansible_collections.mailauth.core.plugins.module_utils._records import (
+from ansible_collections.mailauth.core.plugins.module_utils._names import (
     RecordError,
-    build_dmarc,
-    build_spf,
     check_domain,
     check_name,
     check_selector,
     check_text,
-    dmarc_uri,
-    keys_equal,
-    public_key_info,
 )
+from ansible_collections.mailauth.core.plugins.module_utils._reporting import build_dmarc, dmarc_uri
+from ansible_collections.mailauth.core.plugins.module_utils._spf import build_spf
 from ansible_collections.mailauth.core.plugins.module_utils._txt import (
     from_wire_strings,
     is_spf,

@@ -15,19 +15,19 @@ from __future__ import annotations
 import ipaddress
 import typing as t
 
-from ansible_collections.mailauth.core.plugins.module_utils._records import (
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import (
     DKIM_KEY_TYPES,
-    DMARC_FO,
-    DMARC_POLICIES,
     MIN_RSA_BITS,
     RECOMMENDED_RSA_BITS,
+    public_key_info,
+)
+from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
+from ansible_collections.mailauth.core.plugins.module_utils._reporting import DMARC_FO, DMARC_POLICIES, dmarc_uri
+from ansible_collections.mailauth.core.plugins.module_utils._spf import (
     SPF_LOOKUP_LIMIT,
     SPF_LOOKUP_MECHANISMS,
-    RecordError,
     SpfTerm,
-    dmarc_uri,
     parse_spf_term,
-    public_key_info,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._txt import from_wire_strings, is_spf, parse_tag_list
 
@@ -613,7 +613,7 @@ def lint_dkim_values(values: list[str], record: str) -> list[dict]:
 
 
 def lint_desired(items, lookup: DnsLookup | None = None) -> list[dict]:
-    """Lint the records ``_records.desired_items()`` returns, before they are published.
+    """Lint the records ``_entries.desired_items()`` returns, before they are published.
 
     With ``lookup``, the SPF lookup count is checked through live DNS too.
     """

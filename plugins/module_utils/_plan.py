@@ -2,14 +2,14 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Planning: the desired records (``_records.desired_items``) against what a provider holds.
+"""Planning: the desired records (``_entries.desired_items``) against what a provider holds.
 
 Rules (docs/dns-design.md):
 
 - The module owns only its names, and at the domain apex only the SPF value: every other TXT
   value there (e.g. ``google-site-verification=...``) is kept, byte for byte.
 - SPF is merged with an existing SPF record (``spf_merge``: merge | replace | keep) through
-  ``_records.merge_spf``; the result never holds two SPF records.
+  ``_spf.merge_spf``; the result never holds two SPF records.
 - Values are compared semantically (``_txt.txt_equal``): ``"a" "b"`` equals ``"ab"``, so a value
   published in another split or spacing is not rewritten (no endless drift).
 - ``state: absent`` removes only the values the module manages.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils._entries import DesiredRecord
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
     Provider,
@@ -29,7 +30,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     name_in_zone,
     normalize_name,
 )
-from ansible_collections.mailauth.core.plugins.module_utils._records import DesiredRecord, merge_spf
+from ansible_collections.mailauth.core.plugins.module_utils._spf import merge_spf
 from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, to_zone_text, txt_equal
 
 

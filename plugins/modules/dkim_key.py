@@ -251,9 +251,8 @@ dkim_keys:
       sample: true
 """
 
-from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailauth.core.plugins.module_utils import _dkim
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _dkim, _dkim_record
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 
 
@@ -284,8 +283,7 @@ def main() -> None:
         supports_check_mode=True,
         key_fields=["keys[*].private_key_content"],
     )
-    if not _dkim.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(_dkim.CRYPTOGRAPHY_IMPORT_ERROR))
+    _deps.require(module, *_dkim_record.CRYPTOGRAPHY)
     module.refuse_private_keys()
 
     params = module.params

@@ -406,7 +406,7 @@ api_calls:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailauth.core.plugins.module_utils import _deps, _lint, _plan, _providers, _records
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _entries, _lint, _names, _plan, _providers
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 from ansible_collections.mailauth.core.plugins.module_utils._provider import ProviderError
 
@@ -501,8 +501,8 @@ def main() -> None:
 
     # 1. validate all input: nothing is read or written before this passes
     try:
-        items = _records.desired_items(_clean(params["domains"]))
-    except _records.RecordError as exc:
+        items = _entries.desired_items(_clean(params["domains"]))
+    except _names.RecordError as exc:
         module.fail_json(msg="invalid input: %s" % exc, **result)
 
     # 2. lint: errors fail before any write, warnings are returned
@@ -526,7 +526,7 @@ def main() -> None:
         plan = _plan.build_plan(provider, items)
     except _deps.MissingLibrary as exc:
         module.fail_json(msg=missing_required_lib(exc.library), exception=exc.traceback, **result)
-    except (ProviderError, _records.RecordError) as exc:
+    except (ProviderError, _names.RecordError) as exc:
         if provider is not None:
             result["api_calls"] = {"read": provider.calls["read"], "write": provider.calls["write"]}
         module.fail_json(msg="%s; nothing was changed" % exc, **result)

@@ -329,7 +329,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailauth.core.plugins.module_utils import _dns_info, _lint, _records
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _dkim_record, _dns_info, _lint
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 
 
@@ -371,8 +371,7 @@ def main() -> None:
     module.refuse_private_keys()
     if not _lint.HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=str(_lint.DNSPYTHON_IMPORT_ERROR))
-    if not _records.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(_records.CRYPTOGRAPHY_IMPORT_ERROR))
+    _deps.require(module, *_dkim_record.CRYPTOGRAPHY)
     params = module.params
     if not 0 < params["port"] < 65536:
         module.fail_json(msg="port must be between 1 and 65535, got %d" % params["port"])

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from servers import free_port, run_module, run_playbook
 
-from ansible_collections.mailauth.core.plugins.module_utils import _plan, _records
+from ansible_collections.mailauth.core.plugins.module_utils import _entries, _plan
 from ansible_collections.mailauth.core.plugins.module_utils._provider import ProviderError, get_provider
 
 FOREIGN = "google-site-verification=Xy9-kept-by-dns-records"
@@ -276,7 +276,7 @@ def test_concurrent_change_is_detected_not_overwritten(bind_clean):
     bind = bind_clean
     bind.nsupdate('add example.test. 300 "%s"' % FOREIGN)
     provider = get_provider("rfc2136", bind.provider_options())
-    items = _records.desired_items([domain()])
+    items = _entries.desired_items([domain()])
     plan = _plan.build_plan(provider, items)
     bind.nsupdate('add example.test. 300 "added-concurrently"')
     serial = bind.serial("example.test")
@@ -458,7 +458,7 @@ def test_later_update_message_fails_then_rerun_completes(bind_clean, rsa4096):
     bind = bind_clean
     entries = many(200, rsa4096)
     provider = get_provider("rfc2136", bind.provider_options())
-    plan = _plan.build_plan(provider, _records.desired_items(entries))
+    plan = _plan.build_plan(provider, _entries.desired_items(entries))
     changes = plan.changes["example.test"]
     chunks = provider.split_changes("example.test", changes)
     assert len(chunks) >= 3

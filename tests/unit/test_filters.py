@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jinja2 import Environment
 
 from ansible_collections.mailauth.core.plugins.filter import records as filters
-from ansible_collections.mailauth.core.plugins.module_utils import _records, _txt
+from ansible_collections.mailauth.core.plugins.module_utils import _names, _spf, _txt
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=4096).public_key()
 PEM = KEY.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
@@ -40,7 +40,7 @@ def test_filters_registered():
 def test_spf_record(render):
     spf = {"mechanisms": ["mx"], "ip4": ["192.0.2.10"], "include": ["_spf.example.net"]}
     assert render("{{ spf | spf_record }}", spf=spf) == "v=spf1 mx ip4:192.0.2.10 include:_spf.example.net -all"
-    assert filters.spf_record(spf) == _records.build_spf(spf)
+    assert filters.spf_record(spf) == _spf.build_spf(spf)
 
 
 def test_dmarc_record(render):
@@ -78,7 +78,7 @@ def test_dkim_record_and_txt_split(render):
     ],
 )
 def test_filter_errors(call, message):
-    with pytest.raises((AnsibleFilterError, _records.RecordError)) as err:
+    with pytest.raises((AnsibleFilterError, _names.RecordError)) as err:
         call()
     assert message in str(err.value)
     assert isinstance(err.value, AnsibleFilterError)

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from ansible_collections.mailauth.core.plugins.filter import domains as domain_filters
 from ansible_collections.mailauth.core.plugins.filter import publish, records
-from ansible_collections.mailauth.core.plugins.module_utils import _dkim, _input, _records
+from ansible_collections.mailauth.core.plugins.module_utils import _dkim, _entries, _input, _names, _spf
 from ansible_collections.mailauth.core.plugins.module_utils._provider import ProviderError
 from ansible_collections.mailauth.core.plugins.module_utils._zonefile import ZonefileProvider
 from ansible_collections.mailauth.core.plugins.modules import dkim_key, dns_records, mail_dns_info
@@ -934,7 +934,7 @@ def _module_utils_case(kind: str, tmp_path):
 def _module_utils_call(kind: str, tmp_path):
     if kind == "zonefile-long":
         provider = ZonefileProvider({"path": str(tmp_path / "zones")})
-        items = _records.desired_items([entry(LONG_251, spf={"mechanisms": ["mx"]})])
+        items = _entries.desired_items([entry(LONG_251, spf={"mechanisms": ["mx"]})])
         from ansible_collections.mailauth.core.plugins.module_utils import _plan
 
         plan = _plan.build_plan(provider, items)
@@ -945,7 +945,7 @@ def _module_utils_call(kind: str, tmp_path):
     elif kind == "merge":
         existing = "v=spf1 " + " ".join("include:e%d.example" % i for i in range(6)) + " -all"
         desired = "v=spf1 " + " ".join("include:d%d.example" % i for i in range(5)) + " -all"
-        _records.merge_spf([existing], desired, "merge")
+        _spf.merge_spf([existing], desired, "merge")
     elif kind == "symlink-root":
         link = tmp_path / "link"
         _dkim.ensure_keys(_dkim.build_specs([{"domain": "example.org", "selector": "s1"}]), str(link), ME, MYGROUP)
@@ -966,7 +966,7 @@ def _module_utils_call(kind: str, tmp_path):
 def test_module_utils(tmp_path, cid, klass, kind, needles):
     call = _module_utils_case(kind, tmp_path)
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    with pytest.raises((_records.RecordError, _dkim.DkimError, ProviderError)) as err:
+    with pytest.raises((_names.RecordError, _dkim.DkimError, ProviderError)) as err:
         call()
     for needle in needles:
         assert needle in str(err.value), (needle, str(err.value))

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.mailauth.core.plugins.module_utils import _lint, _records, _txt
+from ansible_collections.mailauth.core.plugins.module_utils import _entries, _lint, _txt
 
 
 class FakeDns(_lint.DnsLookup):
@@ -281,7 +281,7 @@ def test_dkim_hashes_and_testing_flag():
 
 
 def test_lint_desired_with_lookups():
-    items = _records.desired_items(
+    items = _entries.desired_items(
         [
             {
                 "name": "example.test",

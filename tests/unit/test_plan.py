@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.mailauth.core.plugins.module_utils import _plan, _records
+from ansible_collections.mailauth.core.plugins.module_utils import _entries, _names, _plan
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
     Provider,
@@ -53,7 +53,7 @@ class MemoryProvider(Provider):
 
 
 def plan(provider, *entries):
-    return _plan.build_plan(provider, _records.desired_items(list(entries)))
+    return _plan.build_plan(provider, _entries.desired_items(list(entries)))
 
 
 def txt(name, *values, ttl=3600):
@@ -173,7 +173,7 @@ def test_unknown_zone_and_zone_mismatch():
     provider = MemoryProvider(["example.test"])
     with pytest.raises(ProviderError, match=r"no zone found for example\.com"):
         plan(provider, {"name": "example.com", "spf": SPF})
-    with pytest.raises(_records.RecordError, match="not inside zone"):
+    with pytest.raises(_names.RecordError, match="not inside zone"):
         plan(provider, {"name": "example.test", "zone": "example.net", "spf": SPF})
 
 

@@ -11,9 +11,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from ansible_collections.mailauth.core.plugins.module_utils import _records, _txt
+from ansible_collections.mailauth.core.plugins.module_utils import (
+    _dkim_record,
+    _entries,
+    _names,
+    _reporting,
+    _spf,
+    _txt,
+)
+from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
 from ansible_collections.mailauth.core.plugins.module_utils._provider import RecordSet
-from ansible_collections.mailauth.core.plugins.module_utils._records import RecordError
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,7 +49,7 @@ ED_RAW = base64.b64encode(ED_KEY.public_bytes(serialization.Encoding.Raw, serial
 
 
 def test_spf_from_intent_in_documented_order():
-    value = _records.build_spf(
+    value = _spf.build_spf(
         {
             "mechanisms": ["mx", "a:mail.example.test"],
             "ip4": ["192.0.2.10", "198.51.100.0/24"],
@@ -59,22 +66,22 @@ def test_spf_from_intent_in_documented_order():
 
 
 def test_spf_defaults_to_fail_all_and_dedupes():
-    assert _records.build_spf({"mechanisms": ["mx", "MX", "+mx"], "ip4": ["192.0.2.1/32", "ip4:192.0.2.1"]}) == (
+    assert _spf.build_spf({"mechanisms": ["mx", "MX", "+mx"], "ip4": ["192.0.2.1/32", "ip4:192.0.2.1"]}) == (
         "v=spf1 mx ip4:192.0.2.1 -all"
     )
 
 
 def test_spf_redirect_without_all():
-    assert _records.build_spf({"redirect": "_spf.example.net"}) == "v=spf1 redirect=_spf.example.net"
+    assert _spf.build_spf({"redirect": "_spf.example.net"}) == "v=spf1 redirect=_spf.example.net"
 
 
 def test_spf_complete_value_is_validated():
-    assert _records.build_spf("v=spf1   mx  -all") == "v=spf1 mx -all"
-    assert _records.build_spf({"value": "v=spf1 a -all"}) == "v=spf1 a -all"
+    assert _spf.build_spf("v=spf1   mx  -all") == "v=spf1 mx -all"
+    assert _spf.build_spf({"value": "v=spf1 a -all"}) == "v=spf1 a -all"
 
 
 def test_spf_macros_accepted():
-    assert _records.build_spf({"mechanisms": ["exists:%{i}._spf.example.test"]}) == (
+    assert _spf.build_spf({"mechanisms": ["exists:%{i}._spf.example.test"]}) == (
         "v=spf1 exists:%{i}._spf.example.test -all"
     )
 
@@ -111,13 +118,13 @@ def test_spf_macros_accepted():
 )
 def test_spf_bad_input(spf, message):
     with pytest.raises(RecordError) as err:
-        _records.build_spf(spf, "example.test")
+        _spf.build_spf(spf, "example.test")
     assert message in str(err.value)
     assert "example.test" in str(err.value) or isinstance(spf, str)
 
 
 def test_parse_spf_terms():
-    terms = _records.parse_spf("v=spf1 a:mail.example.test/24//64 ~mx ip6:2001:db8::/32 redirect=x.test")
+    terms = _spf.parse_spf("v=spf1 a:mail.example.test/24//64 ~mx ip6:2001:db8::/32 redirect=x.test")
     assert [(t.kind, t.qualifier, t.name) for t in terms] == [
         ("mechanism", "+", "a"),
         ("mechanism", "~", "mx"),
@@ -132,7 +139,7 @@ def test_parse_spf_terms():
 
 def test_merge_keeps_foreign_values_and_hand_added_mechanisms():
     existing = ["google-site-verification=abc", "v=spf1 a include:_spf.google.com ~all"]
-    result = _records.merge_spf(existing, "v=spf1 mx -all", "merge")
+    result = _spf.merge_spf(existing, "v=spf1 mx -all", "merge")
     assert result == ["google-site-verification=abc", "v=spf1 mx a include:_spf.google.com -all"]
 
 
@@ -147,56 +154,56 @@ def test_merge_is_idempotent():
         ["v=spf1 a exp=explain.example.test -all"],
     ]
     for existing in cases:
-        once = _records.merge_spf(existing, desired, "merge")
-        twice = _records.merge_spf(once, desired, "merge")
+        once = _spf.merge_spf(existing, desired, "merge")
+        twice = _spf.merge_spf(once, desired, "merge")
         assert once == twice
         assert sum(1 for v in once if _txt.is_spf(v)) == 1
 
 
 def test_merge_two_existing_spf_records_into_one():
-    result = _records.merge_spf(["v=spf1 a -all", "x", "v=spf1 include:x.test ?all"], "v=spf1 mx -all", "merge")
+    result = _spf.merge_spf(["v=spf1 a -all", "x", "v=spf1 include:x.test ?all"], "v=spf1 mx -all", "merge")
     assert result == ["v=spf1 mx a include:x.test -all", "x"]
 
 
 def test_merge_leaves_a_record_that_already_has_everything():
     existing = ["v=spf1 a mx include:_spf.google.com -all"]
-    assert _records.merge_spf(existing, "v=spf1 mx -all", "merge") == existing
+    assert _spf.merge_spf(existing, "v=spf1 mx -all", "merge") == existing
 
 
 def test_merge_desired_all_and_redirect_win():
-    assert _records.merge_spf(["v=spf1 a ~all"], "v=spf1 redirect=_spf.example.net", "merge") == [
+    assert _spf.merge_spf(["v=spf1 a ~all"], "v=spf1 redirect=_spf.example.net", "merge") == [
         "v=spf1 a redirect=_spf.example.net"
     ]
-    assert _records.merge_spf(["v=spf1 a redirect=x.test"], "v=spf1 mx -all", "merge") == ["v=spf1 mx a -all"]
+    assert _spf.merge_spf(["v=spf1 a redirect=x.test"], "v=spf1 mx -all", "merge") == ["v=spf1 mx a -all"]
 
 
 def test_merge_keeps_exp_and_drops_dead_terms_after_all():
-    result = _records.merge_spf(["v=spf1 a -all include:dead.test exp=why.example.test"], "v=spf1 mx -all", "merge")
+    result = _spf.merge_spf(["v=spf1 a -all include:dead.test exp=why.example.test"], "v=spf1 mx -all", "merge")
     assert result == ["v=spf1 mx a exp=why.example.test -all"]
 
 
 def test_merge_refuses_a_broken_existing_record():
     with pytest.raises(RecordError, match="set spf_merge: replace"):
-        _records.merge_spf(["v=spf1 foo -all"], "v=spf1 mx -all", "merge")
+        _spf.merge_spf(["v=spf1 foo -all"], "v=spf1 mx -all", "merge")
 
 
 def test_replace_and_keep():
     existing = ["keep-me", "v=spf1 a ~all"]
-    assert _records.merge_spf(existing, "v=spf1 mx -all", "replace") == ["keep-me", "v=spf1 mx -all"]
-    assert _records.merge_spf(existing, "v=spf1 mx -all", "keep") == existing
-    assert _records.merge_spf(["keep-me"], "v=spf1 mx -all", "keep") == ["keep-me", "v=spf1 mx -all"]
+    assert _spf.merge_spf(existing, "v=spf1 mx -all", "replace") == ["keep-me", "v=spf1 mx -all"]
+    assert _spf.merge_spf(existing, "v=spf1 mx -all", "keep") == existing
+    assert _spf.merge_spf(["keep-me"], "v=spf1 mx -all", "keep") == ["keep-me", "v=spf1 mx -all"]
 
 
 def test_remove_spf():
     existing = ["keep-me", "v=spf1 a ~all"]
-    assert _records.merge_spf(existing, None, "merge") == ["keep-me"]
-    assert _records.merge_spf(existing, None, "replace") == ["keep-me"]
-    assert _records.merge_spf(existing, None, "keep") == existing
+    assert _spf.merge_spf(existing, None, "merge") == ["keep-me"]
+    assert _spf.merge_spf(existing, None, "replace") == ["keep-me"]
+    assert _spf.merge_spf(existing, None, "keep") == existing
 
 
 def test_merge_bad_mode():
     with pytest.raises(RecordError, match="spf_merge must be one of"):
-        _records.merge_spf([], "v=spf1 -all", "union")
+        _spf.merge_spf([], "v=spf1 -all", "union")
 
 
 # -- DKIM ---------------------------------------------------------------------------------------------------
@@ -205,21 +212,21 @@ def test_merge_bad_mode():
 def test_public_key_forms_give_the_same_p():
     key = rsa_key(2048)
     expected = ("rsa", 2048, spki_b64(key))
-    assert _records.public_key_info(pem(key)) == expected
-    assert _records.public_key_info(spki_b64(key)) == expected
-    assert _records.public_key_info(pkcs1_pem(key)) == expected
+    assert _dkim_record.public_key_info(pem(key)) == expected
+    assert _dkim_record.public_key_info(spki_b64(key)) == expected
+    assert _dkim_record.public_key_info(pkcs1_pem(key)) == expected
     wrapped = "\n".join(spki_b64(key)[i : i + 64] for i in range(0, len(spki_b64(key)), 64))
-    assert _records.public_key_info(wrapped) == expected
+    assert _dkim_record.public_key_info(wrapped) == expected
 
 
 def test_ed25519_key_forms():
-    assert _records.public_key_info(ED_RAW) == ("ed25519", 256, ED_RAW)
-    assert _records.public_key_info(pem(ED_KEY)) == ("ed25519", 256, ED_RAW)
+    assert _dkim_record.public_key_info(ED_RAW) == ("ed25519", 256, ED_RAW)
+    assert _dkim_record.public_key_info(pem(ED_KEY)) == ("ed25519", 256, ED_RAW)
 
 
 def test_dkim_record_rsa_4096_and_split():
     key = rsa_key(4096)
-    selector, value = _records.build_dkim({"selector": "MX1", "public_key": pem(key)}, "example.test")
+    selector, value = _dkim_record.build_dkim({"selector": "MX1", "public_key": pem(key)}, "example.test")
     assert selector == "mx1"
     assert value == "v=DKIM1; k=rsa; p=" + spki_b64(key)
     chunks = _txt.split_txt(value)
@@ -228,7 +235,7 @@ def test_dkim_record_rsa_4096_and_split():
 
 
 def test_dkim_record_tags():
-    _sel, value = _records.build_dkim(
+    _sel, value = _dkim_record.build_dkim(
         {
             "selector": "ed",
             "key_type": "ed25519",
@@ -244,9 +251,9 @@ def test_dkim_record_tags():
 def test_dkim_complete_value():
     key = rsa_key(2048)
     value = "v=DKIM1; k=rsa;  p=" + spki_b64(key)
-    assert _records.build_dkim({"selector": "a", "value": value})[1] == "v=DKIM1; k=rsa; p=" + spki_b64(key)
-    with pytest.raises(_records.RecordError, match=r"dkim\.value must not contain control characters"):
-        _records.build_dkim({"selector": "a", "value": "v=DKIM1; k=rsa;\tp=" + spki_b64(key)})
+    assert _dkim_record.build_dkim({"selector": "a", "value": value})[1] == "v=DKIM1; k=rsa; p=" + spki_b64(key)
+    with pytest.raises(_names.RecordError, match=r"dkim\.value must not contain control characters"):
+        _dkim_record.build_dkim({"selector": "a", "value": "v=DKIM1; k=rsa;\tp=" + spki_b64(key)})
 
 
 @pytest.mark.parametrize(
@@ -279,7 +286,7 @@ def test_dkim_bad_input(entry, message):
         if field in entry:
             entry[field] = _key_placeholder(entry[field])
     with pytest.raises(RecordError) as err:
-        _records.build_dkim(entry, "example.test")
+        _dkim_record.build_dkim(entry, "example.test")
     assert message in str(err.value)
     assert "example.test" in str(err.value)
     assert "BEGIN" not in str(err.value)  # never echoes key material
@@ -310,21 +317,21 @@ def rsa_key_private_pem() -> str:
 
 def test_rsa_1024_is_accepted_by_the_builder():
     # 1024 bits is a lint warning, not an error.
-    _sel, value = _records.build_dkim({"selector": "old", "public_key": pem(rsa_key(1024))})
+    _sel, value = _dkim_record.build_dkim({"selector": "old", "public_key": pem(rsa_key(1024))})
     assert value.startswith("v=DKIM1; k=rsa; p=")
 
 
 def test_keys_equal():
     key = rsa_key(2048)
-    assert _records.keys_equal(pem(key), spki_b64(key))
-    assert not _records.keys_equal(pem(key), pem(rsa_key(1024)))
+    assert _dkim_record.keys_equal(pem(key), spki_b64(key))
+    assert not _dkim_record.keys_equal(pem(key), pem(rsa_key(1024)))
 
 
 # -- DMARC, MTA-STS, TLS-RPT ------------------------------------------------------------------------------------
 
 
 def test_dmarc_full():
-    value, report_domains = _records.build_dmarc(
+    value, report_domains = _reporting.build_dmarc(
         {
             "p": "reject",
             "sp": "quarantine",
@@ -349,8 +356,8 @@ def test_dmarc_full():
 
 
 def test_dmarc_minimal_and_value():
-    assert _records.build_dmarc({"p": "none"})[0] == "v=DMARC1; p=none"
-    assert _records.build_dmarc("v=DMARC1;p=reject")[0] == "v=DMARC1; p=reject"
+    assert _reporting.build_dmarc({"p": "none"})[0] == "v=DMARC1; p=none"
+    assert _reporting.build_dmarc("v=DMARC1;p=reject")[0] == "v=DMARC1; p=reject"
 
 
 @pytest.mark.parametrize(
@@ -380,22 +387,22 @@ def test_dmarc_minimal_and_value():
 )
 def test_dmarc_bad_input(dmarc, message):
     with pytest.raises(RecordError) as err:
-        _records.build_dmarc(dmarc, "example.test")
+        _reporting.build_dmarc(dmarc, "example.test")
     assert message in str(err.value)
 
 
 def test_mta_sts_and_tls_rpt():
-    assert _records.build_mta_sts({"id": 20260101}) == "v=STSv1; id=20260101"
-    assert _records.build_mta_sts({"value": "v=STSv1;id=abc"}) == "v=STSv1; id=abc"
-    assert _records.build_tls_rpt({"rua": ["tls@example.test", "https://rpt.example.test/v1"]}) == (
+    assert _reporting.build_mta_sts({"id": 20260101}) == "v=STSv1; id=20260101"
+    assert _reporting.build_mta_sts({"value": "v=STSv1;id=abc"}) == "v=STSv1; id=abc"
+    assert _reporting.build_tls_rpt({"rua": ["tls@example.test", "https://rpt.example.test/v1"]}) == (
         "v=TLSRPTv1; rua=mailto:tls@example.test,https://rpt.example.test/v1"
     )
     with pytest.raises(RecordError, match="1 to 32 letters or digits"):
-        _records.build_mta_sts({"id": "2026-01-01"})
+        _reporting.build_mta_sts({"id": "2026-01-01"})
     with pytest.raises(RecordError, match="at least one"):
-        _records.build_tls_rpt({"rua": []})
+        _reporting.build_tls_rpt({"rua": []})
     with pytest.raises(RecordError, match="only mailto: and https:"):
-        _records.build_tls_rpt({"rua": ["ftp://x.test/"]})
+        _reporting.build_tls_rpt({"rua": ["ftp://x.test/"]})
 
 
 # -- names and desired records ----------------------------------------------------------------------------------
@@ -418,13 +425,13 @@ def test_mta_sts_and_tls_rpt():
 )
 def test_bad_domain_names(name, message):
     with pytest.raises(RecordError) as err:
-        _records.check_domain(name, "mail domain")
+        _names.check_domain(name, "mail domain")
     assert message in str(err.value)
 
 
 def test_domain_normalised():
-    assert _records.check_domain("Example.TEST.") == "example.test"
-    assert _records.check_domain("bücher.example") == "xn--bcher-kva.example"
+    assert _names.check_domain("Example.TEST.") == "example.test"
+    assert _names.check_domain("bücher.example") == "xn--bcher-kva.example"
 
 
 def test_desired_records_for_a_full_entry():
@@ -443,7 +450,7 @@ def test_desired_records_for_a_full_entry():
         },
         {"name": "example.org", "zone": "example.org", "dmarc": {"p": "none"}},
     ]
-    records = _records.desired_records(domains)
+    records = _entries.desired_records(domains)
     assert records == [
         RecordSet("example.test", "TXT", 600, ["v=spf1 mx -all"]),
         RecordSet("mx1._domainkey.example.test", "TXT", 600, ["v=DKIM1; k=rsa; p=" + spki_b64(key)]),
@@ -459,14 +466,14 @@ def test_desired_records_for_a_full_entry():
         RecordSet("_smtp._tls.example.test", "TXT", 600, ["v=TLSRPTv1; rua=mailto:tls@example.test"]),
         RecordSet("_dmarc.example.org", "TXT", 3600, ["v=DMARC1; p=none"]),
     ]
-    items = _records.desired_items(domains)
+    items = _entries.desired_items(domains)
     report = next(i for i in items if i.kind == "report")
     assert (report.domain, report.zone) == ("example.test", "example.org")
     assert {i.spf_merge for i in items if i.domain == "example.test"} == {"replace"}
 
 
 def test_desired_absent_lists_names_with_no_values():
-    items = _records.desired_items(
+    items = _entries.desired_items(
         [
             {
                 "name": "example.test",
@@ -505,14 +512,14 @@ def test_desired_absent_lists_names_with_no_values():
 )
 def test_desired_bad_input(domains, message):
     with pytest.raises(RecordError) as err:
-        _records.desired_records(domains)
+        _entries.desired_records(domains)
     assert message in str(err.value)
 
 
 def test_desired_duplicate_selector_names():
     key = ED_RAW
     with pytest.raises(RecordError, match="also produced by"):
-        _records.desired_records(
+        _entries.desired_records(
             [{"name": "a.test", "dkim": [{"selector": "x", "public_key": key}, {"selector": "X", "public_key": key}]}]
         )
 
@@ -530,7 +537,7 @@ def test_desired_values_are_stable_under_normalize():
             "tls_rpt": {"rua": ["t@example.test"]},
         }
     ]
-    for record in _records.desired_records(domains):
+    for record in _entries.desired_records(domains):
         for value in record.values:
             assert _txt.normalize(value) == value
             assert _txt.txt_equal(_txt.from_zone_text(_txt.to_zone_text(value)), value)
