@@ -14,6 +14,7 @@ import base64
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from dnsdata import domain, serials, spf_values
 from servers import CountingProxy, free_port, run_module
 
 FOREIGN = "google-site-verification=pdns-foreign-value"
@@ -45,25 +46,6 @@ def module_args(pdns, proxy, domains, **overrides):
     options = pdns.provider_options(api_url=proxy.url)
     options.update(overrides)
     return {"provider": "powerdns", "powerdns": options, "domains": domains, "lint_dns": False}
-
-
-def domain(name="example.test", **extra):
-    entry = {
-        "name": name,
-        "ttl": 600,
-        "spf": {"mechanisms": ["mx"], "ip4": ["192.0.2.10"], "all": "-all"},
-        "dmarc": {"p": "reject", "rua": ["dmarc@%s" % name]},
-    }
-    entry.update(extra)
-    return entry
-
-
-def serials(pdns):
-    return {zone: pdns.serial(zone) for zone in pdns.zones}
-
-
-def spf_values(values):
-    return [v for v in values if v.lower().startswith("v=spf1")]
 
 
 def test_four_steps_4096_bit_dkim_foreign_txt_kept(pdns_clean, proxy, rsa4096):
