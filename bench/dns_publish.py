@@ -12,9 +12,14 @@ Targets, all on loopback:
   tests/integration/route53/moto_lab.py, so round trips are counted on the server side.
   Layout "1 zone": one hosted zone ``bench.test`` holding every domain as a subdomain
   (``d0001.bench.test`` ...). Layout "zone/domain": one hosted zone per domain (``m0001.test`` ...).
-- BIND 9: a primary named started here (B1's ``BindServers`` from tests/integration/conftest.py,
+- BIND 9: a primary named started here (B1's ``BindServers`` from tests/lib/servers.py,
   without the secondary), one zone per run holding every domain as a subdomain. Round trips are
   the QUERY and UPDATE requests in named's own statistics (``rndc stats``).
+
+- PowerDNS: pdns_server (gsqlite3, ``PowerDNSServer`` from tests/lib/servers.py) behind its
+  ``CountingProxy``, one zone per run; published once with the native ``powerdns`` provider (one
+  PATCH per zone) and once with the ``lexicon`` provider through lexicon's PowerDNS provider
+  (record by record), so the fallback's cost is on record next to the native backend.
 
 Tools, each run through ansible-playbook on localhost, each run starting from empty zones:
 - ``mailauth.core.dns_records``: one task for all N domains;
@@ -37,7 +42,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import boto3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -52,7 +56,8 @@ def _load(name: str, path: Path):
 
 
 moto_lab = _load("moto_lab", ROOT / "tests" / "integration" / "route53" / "moto_lab.py")
-it_conftest = _load("mailauth_it_conftest", ROOT / "tests" / "integration" / "conftest.py")
+sys.path.insert(0, str(ROOT / "tests" / "lib"))
+import servers
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +113,7 @@ def run_playbook(tasks: list[dict]) -> tuple[float, dict]:
     start = time.monotonic()
     try:
         # The integration tests' runner; amazon.aws.route53 (the loop) reads the region from the environment.
-        output = it_conftest.run_playbook(play, timeout=7200, env_extra={"AWS_DEFAULT_REGION": moto_lab.REGION})
+        output = servers.run_playbook(play, timeout=7200, env_extra={"AWS_DEFAULT_REGION": moto_lab.REGION})
     except AssertionError as exc:
         raise SystemExit(str(exc)) from None
     except subprocess.TimeoutExpired:
@@ -135,13 +140,7 @@ class Route53Bench:
         self.server.start()
         self.proxy = moto_lab.AwsProxy(self.server.url)
         self.proxy.start()
-        self.client = boto3.client(
-            "route53",
-            endpoint_url=self.server.url,
-            aws_access_key_id=moto_lab.ACCESS_KEY,
-            aws_secret_access_key=moto_lab.SECRET_KEY,
-            region_name=moto_lab.REGION,
-        )
+        self.client = moto_lab.client(self.server.url)
         self.zone_ids: dict[str, str] = {}
 
     def stop(self) -> None:
@@ -208,7 +207,7 @@ class Route53Bench:
 
 # ---------------------------------------------------------------------------------------------
 # BIND
-class PrimaryOnly(it_conftest.BindServers):
+class PrimaryOnly(servers.BindServers):
     """B1's BIND fixture, primary only (no secondary pulling transfers, which would add queries).
 
     On 127.0.0.1, not on the test suite's 127.0.0.2, so that it never shares a port with a BIND the
@@ -242,7 +241,7 @@ class PrimaryOnly(it_conftest.BindServers):
         )
         try:
             for zone in self.zones:
-                it_conftest._wait(
+                servers._wait(
                     lambda z=zone: self.serial(z) >= 1000, 60, "named serving %s" % zone, self.procs["primary"], log
                 )
         except Exception:
@@ -304,7 +303,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="10,100,1000", help="numbers of domains (default 10,100,1000)")
     parser.add_argument("--loop-sizes", default="10,100", help="sizes for the one-task-per-record loops")
     parser.add_argument("--no-loops", action="store_true", help="skip the loops entirely")
-    parser.add_argument("--providers", default="route53,bind")
+    parser.add_argument("--providers", default="route53,bind,powerdns,lexicon")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
     loop_sizes = set() if args.no_loops else {int(x) for x in args.loop_sizes.split(",") if x}
@@ -319,8 +318,10 @@ def main() -> int:
             bind_zones.append("m%d.bench" % n)
             if n in loop_sizes:
                 bind_zones.append("l%d.bench" % n)
-        r53 = bind = None
+        r53 = bind = pdns = None
         try:
+            if "powerdns" in providers or "lexicon" in providers:
+                pdns = PdnsBench(workdir / "pdns", ["p%d.bench" % n for n in sizes] + ["x%d.bench" % n for n in sizes])
             if "route53" in providers:
                 r53 = Route53Bench(workdir)
             if "bind" in providers:
@@ -338,6 +339,10 @@ def main() -> int:
                         rows.append(measure_route53(r53, n, "1 zone", public_key, loop=True))
                     else:
                         rows.append(skipped("Route 53 (moto)", "amazon.aws.route53 loop", "1 zone", n))
+                if pdns is not None and "powerdns" in providers:
+                    rows.append(measure_pdns(pdns, n, public_key, "powerdns"))
+                if pdns is not None and "lexicon" in providers:
+                    rows.append(measure_pdns(pdns, n, public_key, "lexicon"))
                 if bind is not None:
                     rows.append(measure_bind(bind, n, public_key))
                     if n in loop_sizes:
@@ -348,7 +353,7 @@ def main() -> int:
             if bind is not None:
                 print(
                     "named (exit status %s) log (tail):\n%s"
-                    % (bind.procs["primary"].poll(), it_conftest._log_tail(bind._dir("primary") / "named.log")),
+                    % (bind.procs["primary"].poll(), servers._log_tail(bind._dir("primary") / "named.log")),
                     file=sys.stderr,
                 )
             raise
@@ -357,6 +362,8 @@ def main() -> int:
                 r53.stop()
             if bind is not None:
                 bind.stop()
+            if pdns is not None:
+                pdns.stop()
     print_tables(rows)
     print_limits(size_limits(sizes, public_key))
     return 0
@@ -407,6 +414,55 @@ def measure_bind(bind: PrimaryOnly, n: int, public_key: str, loop: bool = False)
     except RunFailed as exc:
         return _progress(failed("BIND 9", tool, "1 zone", n, str(exc)))
     return _progress(row("BIND 9", tool, "1 zone", n, 1, wall, 0, q1 - q0, u1 - u0))
+
+
+# ---------------------------------------------------------------------------------------------
+# PowerDNS: the native powerdns provider and the lexicon provider (lexicon's PowerDNS provider)
+class PdnsBench:
+    """pdns_server (tests/lib/servers.py) behind a CountingProxy: round trips counted on the server side."""
+
+    def __init__(self, workdir: Path, zones: list[str]) -> None:
+        workdir.mkdir()
+        self.server = servers.PowerDNSServer(workdir)
+        self.server.zones = zones
+        self.server.start()
+        self.proxy = servers.CountingProxy(self.server.api_url)
+
+    def task(self, provider: str, domains: list[dict], zone: str) -> dict:
+        if provider == "powerdns":
+            options = self.server.provider_options(api_url=self.proxy.url)
+        else:
+            options = {
+                "provider_name": "powerdns",
+                "credentials": {"auth_token": self.server.api_key},
+                "settings": {"pdns_server": self.proxy.url, "pdns_server_id": "localhost"},
+                "split_txt": True,
+            }
+        args = {"provider": provider, provider: options, "domains": [dict(d, zone=zone) for d in domains]}
+        return {"name": "publish", "mailauth.core.dns_records": dict(args, lint_dns=False)}
+
+    def txt_count(self, zone: str) -> int:
+        return sum(len(r["records"]) for r in self.server.zone(zone)["rrsets"] if r["type"] == "TXT")
+
+    def stop(self) -> None:
+        self.proxy.close()
+        self.server.stop()
+
+
+def measure_pdns(pdns: PdnsBench, n: int, public_key: str, provider: str) -> dict:
+    label = "PowerDNS (%s)" % ("API" if provider == "powerdns" else "through lexicon")
+    zone = ("p%d.bench" if provider == "powerdns" else "x%d.bench") % n
+    names = domain_names(n, "1 zone", zone)
+    pdns.proxy.clear()
+    try:
+        wall = run_playbook([pdns.task(provider, intents(names, public_key), zone)])[0]
+        reads, writes = pdns.proxy.count("GET"), pdns.proxy.writes()
+        published = pdns.txt_count(zone)
+        if published != 3 * n:
+            raise RunFailed("only %d of %d records were published" % (published, 3 * n))
+    except RunFailed as exc:
+        return _progress(failed(label, "mailauth.core.dns_records (%s)" % provider, "1 zone", n, str(exc)))
+    return _progress(row(label, "mailauth.core.dns_records (%s)" % provider, "1 zone", n, 1, wall, 0, reads, writes))
 
 
 def size_limits(sizes: list[int], public_key: str) -> list[dict]:
@@ -538,7 +594,8 @@ def print_tables(rows: list[dict]) -> None:
     print()
     print("3 TXT records (SPF, DKIM RSA 2048, DMARC) per domain, from empty zones, on loopback, each run")
     print("through ansible-playbook. Round trips are counted on the server side: requests moto received")
-    print("through the counting proxy; QUERY and UPDATE requests in named's own statistics.")
+    print("through the counting proxy; QUERY and UPDATE requests in named's own statistics; HTTP requests")
+    print("pdns_server received through its counting proxy (PowerDNS API and lexicon's PowerDNS provider).")
     print()
     print(
         "| provider | tool | layout | N | zones | changes | wall (s) | zone lookups | record reads | writes "

@@ -20,21 +20,22 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 import typing as t
-from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlencode
 
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.six.moves.urllib.parse import quote
 
 from ansible_collections.mailauth.core.plugins.module_utils import _txt
+from ansible_collections.mailauth.core.plugins.module_utils._http import HttpError, JsonClient, backoff
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
     Provider,
     ProviderError,
     RecordSet,
+    RequestError,
     normalize_name,
+    option,
+    send_in_order,
 )
 
 DEFAULT_API_URL = "https://api.cloudflare.com/client/v4"
@@ -43,8 +44,6 @@ DEFAULT_RETRIES = 3
 DEFAULT_TIMEOUT = 30
 PER_PAGE = 1000
 MAX_PAGES = 1000
-BACKOFF_BASE = 0.5
-BACKOFF_MAX = 8.0
 
 
 class _Record:
@@ -91,6 +90,26 @@ class CloudflareProvider(Provider):
     """
 
     name = "cloudflare"
+    DESCRIPTION = "Cloudflare DNS through the REST API v4, with an API token."
+    BATCHING = (
+        "One C(dns_records/batch) request per zone (one database transaction); split beyond"
+        " O(cloudflare.batch_size) operations."
+    )
+    OPTIONS: t.ClassVar[dict] = {
+        "api_token": option("str", "A Cloudflare API token with DNS edit permission.", required=True, no_log=True),
+        "api_url": option("str", "Base URL of the API (default C(https://api.cloudflare.com/client/v4))."),
+        "batch_size": option(
+            "int",
+            [
+                "Most changes in one C(dns_records/batch) request (the plan's limit, 200 on the Free plan).",
+                "A zone with more changes is sent in several requests, in order.",
+            ],
+            default=DEFAULT_BATCH_SIZE,
+        ),
+        "retries": option("int", "Retries of a request answered with HTTP 429 or 5xx (with backoff).", default=3),
+        "timeout": option("int", "Seconds to wait for each HTTP request.", default=DEFAULT_TIMEOUT),
+        "validate_certs": option("bool", "Whether to validate the TLS certificate of the API.", default=True),
+    }
 
     def __init__(self, options: dict | None = None) -> None:
         super().__init__(options)
@@ -107,8 +126,18 @@ class CloudflareProvider(Provider):
         self.retries = DEFAULT_RETRIES if retries is None else int(retries)
         self.timeout = int(opts.get("timeout") or DEFAULT_TIMEOUT)
         self.validate_certs = opts.get("validate_certs", True) is not False
+        self.http = JsonClient(
+            self.api_url,
+            {"Authorization": "Bearer %s" % self.api_token},
+            self.count,
+            timeout=self.timeout,
+            validate_certs=self.validate_certs,
+            retries=self.retries,
+        )
         self._zone_ids: dict[str, str | None] = {}
         self._records: dict[tuple[str, str, str], list[_Record]] = {}
+        # record id -> name, for the names a batch request changes (a delete carries only the id)
+        self._id_names: dict[str, str] = {}
 
     # -- HTTP -----------------------------------------------------------------------------
     def _message(self, status: int | None, body: bytes | str | None, what: str) -> str:
@@ -139,14 +168,6 @@ class CloudflareProvider(Provider):
             )
         return "Cloudflare failed to %s (HTTP %s%s)" % (what, status, ": " + detail if detail else "")
 
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(max(float(retry_after), 0.0), BACKOFF_MAX)
-            except ValueError:
-                pass
-        return min(BACKOFF_BASE * (2**attempt), BACKOFF_MAX)
-
     def _request(
         self,
         method: str,
@@ -157,77 +178,29 @@ class CloudflareProvider(Provider):
         kind: str = "read",
         retry_5xx: bool = True,
     ) -> dict:
-        """One API call with bounded retries; returns the decoded JSON envelope.
+        """One API call through the shared client; returns the decoded JSON envelope.
 
         Raises ProviderError; ``.status`` on it carries the last HTTP status (None when unreachable).
         """
-        url = self.api_url + path
-        if query:
-            url += "?" + urlencode(query)
-        headers = {
-            "Authorization": "Bearer %s" % self.api_token,
-            "Accept": "application/json",
-        }
-        data = None
-        if body is not None:
-            data = json.dumps(body, sort_keys=True)
-            headers["Content-Type"] = "application/json"
-        attempt = 0
-        while True:
-            self.count(kind)
-            status = None
-            payload: bytes | None = None
-            retry_after = None
-            try:
-                response = open_url(
-                    url,
-                    data=data,
-                    headers=headers,
-                    method=method,
-                    timeout=self.timeout,
-                    validate_certs=self.validate_certs,
-                    follow_redirects="none",
-                    use_netrc=False,
-                    http_agent="mailauth.core",
-                )
-                payload = response.read()
-                status = response.getcode()
-            except HTTPError as exc:
-                status = exc.code
-                try:
-                    payload = exc.read()
-                except (OSError, ValueError):
-                    payload = None
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-            except (URLError, socket.timeout, ConnectionError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if kind == "read" and attempt < self.retries:
-                    time.sleep(self._delay(attempt, None))
-                    attempt += 1
-                    continue
-                error = ProviderError("cannot reach the Cloudflare API at %s to %s: %s" % (self.api_url, what, reason))
-                error.status = None  # type: ignore[attr-defined]
-                raise error from None
-            retryable = status == 429 or (status is not None and status >= 500 and retry_5xx)
-            if status is not None and status >= 400:
-                if retryable and attempt < self.retries:
-                    time.sleep(self._delay(attempt, retry_after))
-                    attempt += 1
-                    continue
-                error = ProviderError(self._message(status, payload, what))
-                error.status = status  # type: ignore[attr-defined]
-                raise error
-            try:
-                envelope = json.loads(payload or b"{}")
-            except ValueError:
-                error = ProviderError("Cloudflare answered %s with something that is not JSON" % what)
-                error.status = status  # type: ignore[attr-defined]
-                raise error from None
-            if not isinstance(envelope, dict) or envelope.get("success") is False:
-                error = ProviderError(self._message(status, payload, what))
-                error.status = status  # type: ignore[attr-defined]
-                raise error
-            return envelope
+        try:
+            envelope = self.http.request(method, path, query=query, body=body, kind=kind, retry_5xx=retry_5xx)
+        except HttpError as exc:
+            if exc.status is None:
+                message = "cannot reach the Cloudflare API at %s to %s: %s" % (self.api_url, what, exc.reason)
+            elif exc.status < 400:
+                message = "Cloudflare answered %s with something that is not JSON" % what
+            else:
+                message = self._message(exc.status, exc.body, what)
+            error = ProviderError(message)
+            error.status = exc.status  # type: ignore[attr-defined]
+            raise error from None
+        if envelope is None:
+            envelope = {}
+        if not isinstance(envelope, dict) or envelope.get("success") is False:
+            error = ProviderError(self._message(200, json.dumps(envelope), what))
+            error.status = 200  # type: ignore[attr-defined]
+            raise error
+        return envelope
 
     def _paged(self, path: str, query: dict, what: str) -> list[dict]:
         results: list[dict] = []
@@ -254,20 +227,13 @@ class CloudflareProvider(Provider):
 
     def find_zone(self, name: str) -> str:
         """The longest zone holding ``name`` (one ``GET /zones?name=`` per candidate, cached)."""
-        name = normalize_name(name)
-        if name in self._zone_cache:
-            return self._zone_cache[name]
-        labels = name.split(".")
-        tried = []
-        for i in range(len(labels) - 1):
-            candidate = ".".join(labels[i:])
-            tried.append(candidate)
-            if self._lookup_zone(candidate):
-                self._zone_cache[name] = candidate
-                return candidate
-        raise ProviderError(
-            "no Cloudflare zone found for %s that this token can see (tried %s)" % (name, ", ".join(tried))
-        )
+        zone, tried = self.find_zone_upward(name, lambda c: None if self._lookup_zone(c) else "no such zone")
+        if zone is None:
+            raise ProviderError(
+                "no Cloudflare zone found for %s that this token can see (tried %s)"
+                % (normalize_name(name), ", ".join(c for c, _reason in tried))
+            )
+        return zone
 
     def zone_id(self, zone: str) -> str:
         zone = normalize_name(zone)
@@ -341,6 +307,7 @@ class CloudflareProvider(Provider):
                     patches.append({"id": record.id, "type": rtype, "name": change.name, "ttl": ttl})
             # Records that go and values that come: rewrite records in place, then delete or add the rest.
             for record in existing:
+                self._id_names[record.id] = change.name
                 if wanted:
                     value = wanted.pop(0)
                     patches.append(
@@ -382,8 +349,17 @@ class CloudflareProvider(Provider):
                 return False
         return True
 
+    def _request_names(self, request: dict[str, list[dict]]) -> list[str]:
+        """The names one batch request changes."""
+        ops = [op for kind in ("deletes", "patches", "posts") for op in request.get(kind, [])]
+        return [op.get("name") or self._id_names.get(op.get("id", ""), "") for op in ops]
+
     def apply(self, zone: str, changes: list[Change]) -> None:
-        """All changes of ``zone`` in one batch call (more only beyond ``batch_size`` operations)."""
+        """All changes of ``zone`` in one batch call (more only beyond ``batch_size`` operations).
+
+        Requests are sent in order (``send_in_order``): when a later one fails, the error and
+        ``ProviderError.applied`` name what the earlier ones applied.
+        """
         if not changes:
             return
         zone = normalize_name(zone)
@@ -393,36 +369,42 @@ class CloudflareProvider(Provider):
         requests = self.split_batch(batch, self.batch_size)
         names = sorted({c.name for c in changes})
         path = "/zones/%s/dns_records/batch" % quote(zone_id, safe="")
-        for number, request in enumerate(requests, 1):
-            what = "change the records of %s" % zone
+        what = "change the records of %s" % zone
+
+        def send(number: int, request: dict) -> None:
             for attempt in range(self.retries + 1):
                 try:
                     self._request("POST", path, what, body=request, kind="write", retry_5xx=False)
-                    break
+                    return
                 except ProviderError as exc:
                     status = getattr(exc, "status", None)
-                    done = (
-                        ""
-                        if number == 1
-                        else " %d earlier batch(es) of this zone were applied (batch_size %d);"
-                        % (number - 1, self.batch_size)
-                    )
                     if status is not None and status >= 500 and attempt < self.retries and number == 1:
                         # The batch is one transaction: re-send only if it certainly did not apply.
                         if self._untouched(zone, names, rtype):
-                            time.sleep(self._delay(attempt, None))
+                            time.sleep(backoff(attempt))
                             continue
-                        raise ProviderError(
-                            "Cloudflare answered HTTP %s to the batch for zone %s and the records are no longer "
-                            "as read (the batch may have been applied); run again to converge." % (status, zone),
-                            zone=zone,
+                        raise RequestError(
+                            "Cloudflare answered HTTP %s to the batch and the records are no longer as read "
+                            "(the batch may have been applied); run again to converge" % status,
+                            unsure=True,
                         ) from None
                     if status in (401, 403):
-                        raise ProviderError(str(exc), zone=zone) from None
-                    raise ProviderError(
-                        "%s.%s Run again to plan against the current records." % (str(exc).rstrip("."), done),
-                        zone=zone,
+                        raise RequestError(str(exc)) from None
+                    raise RequestError(
+                        "%s. Run again to plan against the current records" % str(exc).rstrip("."),
+                        unsure=status is None,
                     ) from None
-        # The cached records are stale now.
-        for name in names:
-            self._records.pop((zone, name, rtype), None)
+
+        try:
+            send_in_order(
+                zone,
+                requests,
+                send,
+                self._request_names,
+                "cloudflare: change of zone %s failed" % zone,
+                "batch request",
+            )
+        finally:
+            # The cached records are stale now.
+            for name in names:
+                self._records.pop((zone, name, rtype), None)

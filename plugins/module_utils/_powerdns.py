@@ -13,19 +13,18 @@ read are sent back byte for byte, so foreign records keep their exact form.
 
 from __future__ import annotations
 
-import json
-import socket
+import typing as t
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote
-from ansible.module_utils.urls import open_url
 
+from ansible_collections.mailauth.core.plugins.module_utils._http import HttpError, JsonClient
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
     Provider,
     ProviderError,
     RecordSet,
     normalize_name,
+    option,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._txt import TxtError, from_zone_text, to_zone_text
 
@@ -36,6 +35,14 @@ class PowerDNSProvider(Provider):
     """PowerDNS Authoritative server, API v1 (``/api/v1/servers/<server_id>``)."""
 
     name = "powerdns"
+    DESCRIPTION = "PowerDNS Authoritative HTTP API."
+    BATCHING = "One PATCH per zone, applied by PowerDNS in one backend transaction."
+    OPTIONS: t.ClassVar[dict] = {
+        "api_url": option("str", "Base URL of the API, for example C(http://127.0.0.1:8081).", required=True),
+        "api_key": option("str", "The API key.", required=True, no_log=True),
+        "server_id": option("str", "The server id.", default="localhost"),
+        "validate_certs": option("bool", "Whether to validate TLS certificates.", default=True),
+    }
 
     def __init__(self, options: dict | None = None) -> None:
         super().__init__(options)
@@ -49,67 +56,42 @@ class PowerDNSProvider(Provider):
         if api_url.endswith("/api/v1"):
             api_url = api_url[: -len("/api/v1")]
         self.api_url = api_url
-        self.api_key = str(opts["api_key"])
         self.server_id = str(opts.get("server_id") or "localhost")
-        self.validate_certs = bool(opts.get("validate_certs", True))
-        self.timeout = int(opts.get("timeout") or DEFAULT_TIMEOUT)
+        self.http = JsonClient(
+            "%s/api/v1/servers/%s" % (api_url, quote(self.server_id, safe="")),
+            {"X-API-Key": str(opts["api_key"])},
+            self.count,
+            timeout=int(opts.get("timeout") or DEFAULT_TIMEOUT),
+            validate_certs=bool(opts.get("validate_certs", True)),
+        )
         self._zone_ids: dict[str, str] = {}
         # (name, rtype) -> {logical value: content as read}
         self._raw: dict[tuple[str, str], dict[str, str]] = {}
 
     # -- HTTP -----------------------------------------------------------------------------
-    def _url(self, path: str) -> str:
-        return "%s/api/v1/servers/%s%s" % (self.api_url, quote(self.server_id, safe=""), path)
-
     def _request(self, kind: str, method: str, path: str, body=None, zone: str | None = None):
-        data = json.dumps(body).encode("utf-8") if body is not None else None
-        headers = {"X-API-Key": self.api_key, "Accept": "application/json"}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        self.count(kind)
-        where = "%s %s" % (method, self._url(path))
+        where = "%s %s%s" % (method, self.http.base_url, path)
         not_changed = "; zone %s was not changed" % zone if kind == "write" and zone else ""
         try:
-            response = open_url(
-                self._url(path),
-                data=data,
-                headers=headers,
-                method=method,
-                timeout=self.timeout,
-                validate_certs=self.validate_certs,
-                http_agent="mailauth.core",
-                use_netrc=False,
-            )
-            raw = response.read()
-        except HTTPError as exc:
-            detail = self._error_detail(exc)
-            if exc.code in (401, 403):
-                msg = "powerdns: the API rejected the api_key (HTTP %d)" % exc.code
-            elif exc.code == 404:
-                msg = "powerdns: not found: %s (HTTP 404%s)" % (where, detail)
+            return self.http.request(method, path, body=body, kind=kind)
+        except HttpError as exc:
+            if exc.status is None:
+                if kind == "write":
+                    not_changed = "; the PATCH of zone %s may or may not have been applied, re-run" % zone
+                msg = "powerdns: %s failed: %s" % (where, exc.reason)
             else:
-                msg = "powerdns: %s failed with HTTP %d%s" % (where, exc.code, detail)
+                data = exc.json()
+                error = data.get("error") if isinstance(data, dict) else None
+                detail = ": %s" % error if error else ""
+                if exc.status in (401, 403):
+                    msg = "powerdns: the API rejected the api_key (HTTP %d)" % exc.status
+                elif exc.status == 404:
+                    msg = "powerdns: not found: %s (HTTP 404%s)" % (where, detail)
+                elif exc.status < 300:
+                    msg = "powerdns: %s returned no JSON" % where
+                else:
+                    msg = "powerdns: %s failed with HTTP %d%s" % (where, exc.status, detail)
             raise ProviderError(msg + not_changed, zone=zone) from None
-        except (URLError, socket.timeout, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            if kind == "write":
-                not_changed = "; the PATCH of zone %s may or may not have been applied, re-run" % zone
-            raise ProviderError("powerdns: %s failed: %s%s" % (where, reason, not_changed), zone=zone) from None
-        if not raw:
-            return None
-        try:
-            return json.loads(raw.decode("utf-8"))
-        except ValueError:
-            raise ProviderError("powerdns: %s returned no JSON" % where, zone=zone) from None
-
-    @staticmethod
-    def _error_detail(exc) -> str:
-        try:
-            body = exc.read()
-            error = json.loads(body.decode("utf-8")).get("error")
-        except Exception:
-            return ""
-        return ": %s" % error if error else ""
 
     # -- zones ----------------------------------------------------------------------------
     def list_zones(self) -> list[str]:

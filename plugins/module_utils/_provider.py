@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Provider-neutral DNS data types, the ``Provider`` base class and the provider registry.
+"""Provider-neutral DNS data types and the ``Provider`` base class.
 
-See ``docs/dns-design.md`` for the contract. Backends live in ``_<name>.py`` next to this
-file and are imported lazily by :func:`get_provider`, so a run that publishes to BIND never
-imports boto3.
+See ``docs/dns-design.md`` for the contract and ``docs/adding-a-provider.md`` for a new backend.
+Each backend lives in ``_<name>.py`` next to this file, declares its name, options and batching
+on its class (see :class:`Provider`), and is listed once in ``_providers.py``, the registry.
+Backends load their third-party libraries through ``_deps`` when instantiated, so a run that
+publishes to BIND never imports boto3.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ import typing as t
 
 CHANGE_ACTIONS = ("create", "update", "delete")
 
-# The backends, each ``_<name>.py`` with one class (see get_provider()). The imports in
-# get_provider() are written out so that Ansible's module packer (AnsiballZ) ships every backend.
-PROVIDER_NAMES = ("rfc2136", "route53", "powerdns", "cloudflare", "zonefile")
+# The keys an option declaration may carry: Ansible's argument-spec keys plus ``description``.
+OPTION_KEYS = frozenset(("type", "description", "required", "default", "choices", "no_log", "elements"))
+
+
+def option(type: str, description: str | list, **spec: t.Any) -> dict:
+    """One provider option: its argument-spec entry plus its documentation (``description``)."""
+    unknown = set(spec) - OPTION_KEYS
+    if unknown:
+        raise ValueError("unknown option keys %s" % ", ".join(sorted(unknown)))
+    return dict(spec, type=type, description=description)
 
 
 class ProviderError(Exception):
@@ -36,19 +45,6 @@ class ProviderError(Exception):
 
     def __str__(self) -> str:
         return self.msg
-
-
-class MissingLibraryError(ProviderError):
-    """A backend's third-party library (dnspython, boto3) is not installed on the controller.
-
-    Backends guard their imports with try/except ImportError and raise this from ``__init__``;
-    the module turns it into ``missing_required_lib(library)``.
-    """
-
-    def __init__(self, library: str, exception: str | None = None) -> None:
-        super().__init__("the Python library %s is required but is not installed" % library)
-        self.library = library
-        self.exception = exception
 
 
 def normalize_name(name: str) -> str:
@@ -171,12 +167,20 @@ class Change:
 class Provider:
     """Base class of the DNS backends.
 
-    Subclasses implement ``get_rrsets`` and ``apply``, and either ``find_zone`` or ``list_zones``
-    (the base ``find_zone`` picks the longest matching zone from ``list_zones``). Every API round
-    trip is counted in ``self.calls`` under ``read`` or ``write`` (use :meth:`count`).
+    A backend declares, on its class: ``name`` (the value of the module's ``provider`` option),
+    ``DESCRIPTION`` (one line for the docs), ``OPTIONS`` (name -> :func:`option`; the module's
+    and the role's options and the doc fragment are built from it), ``BATCHING`` (how a zone's
+    changes become requests, for the docs) and ``REQUIREMENTS`` (the libraries it needs, as
+    ``_deps`` import names). It implements ``get_rrsets`` and ``apply``, and either ``find_zone``
+    or ``list_zones`` (the base ``find_zone`` picks the longest matching zone from ``list_zones``).
+    Every API round trip is counted in ``self.calls`` under ``read`` or ``write`` (use :meth:`count`).
     """
 
     name = "base"
+    DESCRIPTION = ""
+    OPTIONS: t.ClassVar[dict] = {}
+    BATCHING = ""
+    REQUIREMENTS: t.ClassVar[tuple] = ()
 
     def __init__(self, options: dict | None = None) -> None:
         self.options = dict(options or {})
@@ -209,6 +213,26 @@ class Provider:
         self._zone_cache[name] = zone
         return zone
 
+    def find_zone_upward(self, name: str, probe: t.Callable[[str], str | None]) -> tuple[str | None, list]:
+        """For APIs without a zone list: the longest of ``name`` and its parents that ``probe`` accepts.
+
+        ``probe(candidate)`` returns None for a zone, else why it is not one. Returns the zone (None
+        when no candidate is one; cached) and the ``(candidate, reason)`` pairs tried before it.
+        """
+        name = normalize_name(name)
+        if name in self._zone_cache:
+            return self._zone_cache[name], []
+        labels = name.split(".")
+        tried = []
+        for i in range(len(labels) - 1):
+            candidate = ".".join(labels[i:])
+            reason = probe(candidate)
+            if reason is None:
+                self._zone_cache[name] = candidate
+                return candidate, tried
+            tried.append((candidate, reason))
+        return None, tried
+
     def find_zones(self, names: list[str]) -> dict[str, str]:
         """The zone of each name (``find_zone`` per name; backends may batch)."""
         return {normalize_name(n): self.find_zone(n) for n in names}
@@ -227,21 +251,98 @@ class Provider:
 
 
 def get_provider(name: str, options: dict | None = None) -> Provider:
-    """Instantiate the backend ``name`` with its option dict. Imports the backend lazily.
+    """Instantiate the backend ``name`` with its option dict (the registry is ``_providers``)."""
+    from ansible_collections.mailauth.core.plugins.module_utils import _providers
 
-    Classes: ``_rfc2136.Rfc2136Provider``, ``_route53.Route53Provider``, ``_powerdns.PowerDNSProvider``,
-    ``_cloudflare.CloudflareProvider``, ``_zonefile.ZonefileProvider``.
+    return _providers.get_provider(name, options)
+
+
+# How many names of a partly applied zone an error message lists.
+ERROR_NAMES = 20
+
+
+class RequestError(ProviderError):
+    """A backend's request for one zone failed.
+
+    ``unsure`` when it may have been applied (a timeout); ``sent`` when it was applied and what
+    failed came after (for example waiting for the change to be in sync).
     """
-    if name == "rfc2136":
-        from ansible_collections.mailauth.core.plugins.module_utils._rfc2136 import Rfc2136Provider as cls
-    elif name == "route53":
-        from ansible_collections.mailauth.core.plugins.module_utils._route53 import Route53Provider as cls
-    elif name == "powerdns":
-        from ansible_collections.mailauth.core.plugins.module_utils._powerdns import PowerDNSProvider as cls
-    elif name == "cloudflare":
-        from ansible_collections.mailauth.core.plugins.module_utils._cloudflare import CloudflareProvider as cls
-    elif name == "zonefile":
-        from ansible_collections.mailauth.core.plugins.module_utils._zonefile import ZonefileProvider as cls
-    else:
-        raise ProviderError("unknown DNS provider %r (choose one of %s)" % (name, ", ".join(PROVIDER_NAMES)))
-    return cls(options or {})
+
+    def __init__(self, msg: str, unsure: bool = False, sent: bool = False) -> None:
+        super().__init__(msg)
+        self.unsure = unsure
+        self.sent = sent
+
+
+def partial_failure(
+    head: str, reason: str, zone: str, applied: list[str], number: int, total: int, unit: str, unsure: bool = False
+) -> ProviderError:
+    """The error for request ``number`` of ``total`` of ``zone``, naming the names already ``applied``.
+
+    ``unit`` names a request (``UPDATE message``, ``change batch``, ``batch request``); its last word
+    is used on its own (``messages 1-2 were applied``).
+    """
+    if total > 1:
+        head += " in %s %d of %d" % (unit, number, total)
+    if not applied:
+        tail = "it may or may not have been applied, re-run" if unsure else "zone %s was not changed" % zone
+        return ProviderError("%s: %s; %s" % (head, reason, tail), zone=zone)
+    short = unit.split()[-1]
+    plural = "es" if short.endswith(("ch", "sh", "s", "x")) else "s"
+    shown = ", ".join(applied[:ERROR_NAMES])
+    if len(applied) > ERROR_NAMES:
+        shown += " and %d more" % (len(applied) - ERROR_NAMES)
+    return ProviderError(
+        "%s: %s; the change set of zone %s needs %d %s%s and atomicity is per %s: %s%s 1-%d were applied "
+        "(%d changes: %s)%s, the rest of the zone was not changed; re-run to complete the work"
+        % (
+            head,
+            reason,
+            zone,
+            total,
+            unit,
+            plural,
+            short,
+            short,
+            plural,
+            number - 1,
+            len(applied),
+            shown,
+            ", %s %d may or may not have been applied" % (short, number) if unsure else "",
+        ),
+        zone=zone,
+        applied=applied,
+    )
+
+
+def send_in_order(
+    zone: str,
+    requests: list,
+    send: t.Callable[[int, t.Any], None],
+    names: t.Callable[[t.Any], t.Iterable[str]],
+    head: str,
+    unit: str = "request",
+) -> None:
+    """Send the requests of one zone in order, each after the one before succeeded.
+
+    Every backend whose zone changes may need several requests uses this: ``send(number, request)``
+    raises :class:`RequestError` (or ProviderError) with the reason, and the error raised here says
+    which names the requests before it applied (``ProviderError.applied``), so the module reports them
+    in ``failed_zone_applied``. ``names(request)`` gives the names a request changes.
+    """
+    applied: list[str] = []
+    for number, request in enumerate(requests, 1):
+        try:
+            send(number, request)
+        except ProviderError as exc:
+            if getattr(exc, "sent", False):
+                _extend(applied, names(request))
+            unsure = bool(getattr(exc, "unsure", False))
+            raise partial_failure(head, exc.msg, zone, applied, number, len(requests), unit, unsure) from None
+        _extend(applied, names(request))
+
+
+def _extend(applied: list[str], names: t.Iterable[str]) -> None:
+    for name in names:
+        if name not in applied:
+            applied.append(name)

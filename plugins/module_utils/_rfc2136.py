@@ -27,40 +27,41 @@ import base64
 import binascii
 import socket
 import time
+import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils import _deps
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
-    MissingLibraryError,
     Provider,
     ProviderError,
     RecordSet,
+    RequestError,
     normalize_name,
+    option,
+    send_in_order,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._txt import from_wire_strings, to_wire_strings
 
-try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.opcode
-    import dns.query
-    import dns.rcode
-    import dns.rdata
-    import dns.rdataclass
-    import dns.rdataset
-    import dns.rdatatype
-    import dns.rdtypes.ANY.TXT
-    import dns.tsig
-    import dns.update
-    import dns.xfr
-    import dns.zone
-
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the module
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = exc
+# dnspython, loaded through _deps (None when missing; Rfc2136Provider() then raises MissingLibrary).
+REQUIREMENTS = (
+    "dns.exception",
+    "dns.flags",
+    "dns.message",
+    "dns.name",
+    "dns.opcode",
+    "dns.query",
+    "dns.rcode",
+    "dns.rdata",
+    "dns.rdataclass",
+    "dns.rdataset",
+    "dns.rdatatype",
+    "dns.rdtypes.ANY.TXT",
+    "dns.tsig",
+    "dns.update",
+    "dns.xfr",
+    "dns.zone",
+)
+dns = _deps.load("dns") if not _deps.missing(*REQUIREMENTS) else None
 
 PIPELINE = 100
 # Read a zone by AXFR when more names than this are wanted from it.
@@ -70,8 +71,6 @@ TRANSFER_MIN_NAMES = 20
 MAX_MESSAGE_SIZE = 65535
 TSIG_RESERVE = 1024
 HEADER_SIZE = 12
-# How many names of a partly applied zone an error message lists.
-ERROR_NAMES = 20
 TSIG_ALGORITHMS = (
     "hmac-md5",
     "hmac-sha1",
@@ -96,10 +95,22 @@ class Rfc2136Provider(Provider):
     """Dynamic DNS updates against one primary server (e.g. BIND 9)."""
 
     name = "rfc2136"
+    DESCRIPTION = "Dynamic updates (RFC 2136) with TSIG, for example to BIND 9, Knot or PowerDNS."
+    BATCHING = "One UPDATE message per zone, with prerequisites; split only at the 64 KiB message size."
+    REQUIREMENTS = REQUIREMENTS
+    OPTIONS: t.ClassVar[dict] = {
+        "server": option("str", "The primary server (address or name).", required=True),
+        "port": option("int", "Its port.", default=53),
+        "key_name": option("str", "TSIG key name.", no_log=False),
+        "key_secret": option("str", "TSIG key secret (base64).", no_log=True),
+        "key_algorithm": option(
+            "str", "TSIG algorithm.", default="hmac-sha256", choices=list(TSIG_ALGORITHMS), no_log=False
+        ),
+        "timeout": option("int", "Seconds to wait for each answer of the server.", default=10),
+    }
 
     def __init__(self, options: dict | None = None) -> None:
-        if not HAS_DNSPYTHON:
-            raise MissingLibraryError("dnspython", str(DNSPYTHON_IMPORT_ERROR))
+        _deps.need(*REQUIREMENTS)
         super().__init__(options)
         opts = self.options
         server = opts.get("server")
@@ -482,59 +493,30 @@ class Rfc2136Provider(Provider):
         """The UPDATE messages for all ``changes`` of ``zone``: ``(message, its changes)`` in order."""
         return [(self.build_update(zone, chunk), chunk) for chunk in self.split_changes(zone, changes)]
 
-    def _failure(self, zone: str, reason: str, applied: list[Change], number: int, total: int, unsure=False):
-        """A ProviderError for a failed message ``number`` of ``total``, naming what was applied."""
-        head = "rfc2136: update of zone %s at %s failed" % (zone, self._where())
-        if total > 1:
-            head += " in UPDATE message %d of %d" % (number, total)
-        if not applied:
-            tail = "it may or may not have been applied, re-run" if unsure else "zone %s was not changed" % zone
-            return ProviderError("%s: %s; %s" % (head, reason, tail), zone=zone)
-        names = ["%s %s" % (c.name, c.rtype) for c in applied]
-        shown = ", ".join(names[:ERROR_NAMES])
-        if len(names) > ERROR_NAMES:
-            shown += " and %d more" % (len(names) - ERROR_NAMES)
-        return ProviderError(
-            "%s: %s; the change set of zone %s needs %d UPDATE messages and atomicity is per message: "
-            "messages 1-%d were applied (%d changes: %s)%s, the rest of the zone was not changed; "
-            "re-run to complete the work"
-            % (
-                head,
-                reason,
-                zone,
-                total,
-                number - 1,
-                len(applied),
-                shown,
-                ", message %d may or may not have been applied" % number if unsure else "",
-            ),
-            zone=zone,
-            applied=[c.name for c in applied],
-        )
-
     def apply(self, zone: str, changes: list[Change]) -> None:
         zone = normalize_name(zone)
         if not changes:
             return
         messages = self.build_updates(zone, changes)
         self._transferred.pop(zone, None)
-        applied: list[Change] = []
         sock = self._connect()
+
+        def send(_number: int, message: tuple) -> None:
+            update, chunk = message
+            rcode = self._send_update(sock, update).rcode()
+            if rcode != dns.rcode.NOERROR:
+                raise RequestError(UPDATE_FAILURES.get(rcode, "the server answered %s" % _rcode_text(rcode)))
+            for change in chunk:
+                self._raw.pop((change.name, change.rtype), None)
+
+        head = "rfc2136: update of zone %s at %s failed" % (zone, self._where())
         try:
-            for number, (update, chunk) in enumerate(messages, 1):
-                response = self._send_update(sock, zone, update, applied, number, len(messages))
-                rcode = response.rcode()
-                if rcode != dns.rcode.NOERROR:
-                    reason = UPDATE_FAILURES.get(rcode, "the server answered %s" % _rcode_text(rcode))
-                    raise self._failure(zone, reason, applied, number, len(messages))
-                for change in chunk:
-                    self._raw.pop((change.name, change.rtype), None)
-                applied.extend(chunk)
+            send_in_order(zone, messages, send, lambda m: [c.name for c in m[1]], head, "UPDATE message")
         finally:
             sock.close()
 
-    def _send_update(self, sock, zone: str, update, applied: list[Change], number: int, total: int):
-        """Send one UPDATE on ``sock`` and wait for its answer; transport and TSIG errors as ProviderError."""
+    def _send_update(self, sock, update):
+        """Send one UPDATE on ``sock`` and wait for its answer; transport and TSIG errors as RequestError."""
         key = self.key_name.to_text(omit_final_dot=True) if self.key_name is not None else ""
         try:
             self.count("write")
@@ -549,22 +531,16 @@ class Rfc2136Provider(Provider):
         except (dns.tsig.PeerBadTime, dns.tsig.PeerBadTruncation) as exc:
             reason = "%s rejected the TSIG of the update (%s)" % (self._where(), exc)
         except dns.exception.Timeout:
-            raise self._failure(
-                zone, "timeout waiting for %s" % self._where(), applied, number, total, unsure=True
-            ) from None
+            raise RequestError("timeout waiting for %s" % self._where(), unsure=True) from None
         except (OSError, EOFError) as exc:
-            raise self._failure(
-                zone, "connection to %s failed: %s" % (self._where(), exc), applied, number, total, unsure=True
-            ) from None
+            raise RequestError("connection to %s failed: %s" % (self._where(), exc), unsure=True) from None
         except dns.exception.DNSException as exc:
-            raise self._failure(
-                zone, "bad response from %s: %s" % (self._where(), exc), applied, number, total, unsure=True
-            ) from None
-        raise self._failure(zone, reason, applied, number, total)
+            raise RequestError("bad response from %s: %s" % (self._where(), exc), unsure=True) from None
+        raise RequestError(reason)
 
 
 UPDATE_FAILURES = {}
-if HAS_DNSPYTHON:
+if dns is not None:
     UPDATE_FAILURES = {
         dns.rcode.REFUSED: "the server refused the update (allow-update / update-policy does not grant it)",
         dns.rcode.NOTAUTH: "the server is not authoritative for the zone or rejected the TSIG key (NOTAUTH)",

@@ -23,26 +23,32 @@ from __future__ import annotations
 import re
 import typing as t
 
-from ansible_collections.mailauth.core.plugins.module_utils import _txt
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _txt
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
-    MissingLibraryError,
     Provider,
     ProviderError,
     RecordSet,
+    RequestError,
     normalize_name,
+    option,
+    send_in_order,
 )
 
-try:
-    import boto3
-    import botocore.exceptions
-    from botocore.config import Config
+# boto3 and botocore, loaded through _deps when a Route53Provider is made (so that a run with another
+# provider never imports them); None until then.
+REQUIREMENTS = ("boto3", "botocore.config", "botocore.exceptions")
+boto3: t.Any = None
+botocore: t.Any = None
 
-    HAS_BOTO3 = True
-    BOTO3_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported through MissingLibraryError
-    HAS_BOTO3 = False
-    BOTO3_IMPORT_ERROR = str(exc)
+
+def _load_boto3() -> None:
+    """Import boto3 and botocore (raises _deps.MissingLibrary when they are missing)."""
+    global boto3, botocore
+    _deps.need(*REQUIREMENTS)
+    boto3 = _deps.load("boto3")
+    botocore = _deps.load("botocore")
+
 
 # Route 53 limits of one ChangeResourceRecordSets request (Route 53 developer guide, "Quotas").
 MAX_RECORDS_PER_REQUEST = 1000
@@ -236,11 +242,39 @@ class Route53Provider(Provider):
     """
 
     name = "route53"
+    DESCRIPTION = (
+        "Amazon Route 53. Credentials not given here come from the usual AWS chain (environment, shared files, "
+        "instance role)."
+    )
+    BATCHING = "One ChangeBatch per zone; split only at 1,000 records or 32,000 characters of values."
+    REQUIREMENTS = REQUIREMENTS
+    OPTIONS: t.ClassVar[dict] = {
+        "aws_access_key_id": option("str", "AWS access key id.", no_log=False),
+        "aws_secret_access_key": option("str", "AWS secret access key.", no_log=True),
+        "aws_session_token": option("str", "AWS session token.", no_log=True),
+        "region": option("str", "AWS region."),
+        "endpoint_url": option("str", "Route53 endpoint URL (for example a local test server)."),
+        "profile": option("str", "AWS profile name."),
+        "max_attempts": option(
+            "int",
+            [
+                "Attempts of botocore's adaptive retry mode (throttling, C(PriorRequestNotComplete), HTTP 5xx).",
+                "Defaults to 10.",
+            ],
+        ),
+        "private_zone": option(
+            "bool", "Use the private hosted zone of the name instead of the public one.", default=False
+        ),
+        "wait": option("bool", "Wait until Route53 reports each change batch as C(INSYNC).", default=False),
+        "wait_timeout": option("int", "Seconds to wait for C(INSYNC) when O(route53.wait=true).", default=300),
+        "validate_certs": option("bool", "Whether to validate the TLS certificate of the endpoint.", default=True),
+        "connect_timeout": option("int", "Seconds to wait for a connection to the endpoint.", default=30),
+        "read_timeout": option("int", "Seconds to wait for an answer of the endpoint.", default=60),
+    }
 
     def __init__(self, options: dict | None = None) -> None:
         super().__init__(options)
-        if not HAS_BOTO3:
-            raise MissingLibraryError("boto3", BOTO3_IMPORT_ERROR)
+        _load_boto3()
         opts = self.options
         self.private_zone = bool(opts.get("private_zone"))
         self.wait = bool(opts.get("wait"))
@@ -248,7 +282,7 @@ class Route53Provider(Provider):
         max_attempts = int(opts.get("max_attempts") or DEFAULT_MAX_ATTEMPTS)
         if max_attempts < 1:
             raise ProviderError("route53 max_attempts must be 1 or more")
-        config = Config(
+        config = botocore.config.Config(
             retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             user_agent_extra="mailauth.core",
             connect_timeout=int(opts.get("connect_timeout") or 30),
@@ -461,41 +495,33 @@ class Route53Provider(Provider):
         zone = normalize_name(zone)
         zone_id = self.zone_id(zone)
         batches = split_batches(self.build_units(zone, changes))
-        applied: list[str] = []
-        try:
-            for number, batch in enumerate(batches, 1):
+
+        def send(_number: int, batch: list[dict]) -> None:
+            try:
+                response = self.client.change_resource_record_sets(
+                    HostedZoneId=zone_id,
+                    ChangeBatch={"Comment": "mailauth.core dns_records", "Changes": batch},
+                )
+            except botocore.exceptions.ClientError as exc:
+                code, message = _client_error(exc)
+                if code in ("InvalidChangeBatch", "InvalidInput"):
+                    raise RequestError(
+                        "Route 53 rejected the change batch: %s; the records may have been changed by someone "
+                        "else since they were read. Run again to plan against the current records" % message
+                    ) from None
+                raise self._error(exc, "change the records of %s" % zone, zone) from None
+            except botocore.exceptions.BotoCoreError as exc:
+                raise self._error(exc, "change the records of %s" % zone, zone) from None
+            change_id = response.get("ChangeInfo", {}).get("Id", "")
+            self.change_ids.append(change_id)
+            if self.wait and change_id:
                 try:
-                    response = self.client.change_resource_record_sets(
-                        HostedZoneId=zone_id,
-                        ChangeBatch={"Comment": "mailauth.core dns_records", "Changes": batch},
-                    )
-                except botocore.exceptions.ClientError as exc:
-                    code, message = _client_error(exc)
-                    if code in ("InvalidChangeBatch", "InvalidInput"):
-                        done = (
-                            ""
-                            if number == 1
-                            else " %d earlier batch(es) of this zone, split at Route 53's request limits, were applied;"
-                            % (number - 1)
-                        )
-                        raise ProviderError(
-                            "Route 53 rejected the change batch for zone %s: %s. Nothing of this batch was "
-                            "applied;%s the records may have been changed by someone else since they were "
-                            "read. Run again to plan against the current records." % (zone, message, done),
-                            zone=zone,
-                        ) from None
-                    raise self._error(exc, "change the records of %s" % zone, zone) from None
-                except botocore.exceptions.BotoCoreError as exc:
-                    raise self._error(exc, "change the records of %s" % zone, zone) from None
-                change_id = response.get("ChangeInfo", {}).get("Id", "")
-                self.change_ids.append(change_id)
-                applied.extend(_unique_names(batch))
-                if self.wait and change_id:
                     self._wait(zone, change_id)
-        except ProviderError as exc:
-            # Batches split at Route 53's limits are atomic one by one: say which names are done.
-            exc.applied = exc.applied or list(applied)
-            raise
+                except ProviderError as exc:
+                    raise RequestError(exc.msg, sent=True) from None
+
+        head = "route53: change of zone %s failed" % zone
+        send_in_order(zone, batches, send, _unique_names, head, "change batch")
 
     def _wait(self, zone: str, change_id: str) -> None:
         delay = 5

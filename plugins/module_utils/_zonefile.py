@@ -21,33 +21,25 @@ import contextlib
 import json
 import os
 import tempfile
+import typing as t
 
-from ansible_collections.mailauth.core.plugins.module_utils import _input
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _input
 from ansible_collections.mailauth.core.plugins.module_utils._provider import (
     Change,
-    MissingLibraryError,
     Provider,
     ProviderError,
     RecordSet,
     normalize_name,
+    option,
     relative_name,
+    send_in_order,
     zone_for,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._txt import from_wire_strings, to_zone_text
 
-try:
-    import dns.exception
-    import dns.name
-    import dns.rdata
-    import dns.rdataclass
-    import dns.rdatatype
-    import dns.zone
-
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the module
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = exc
+# dnspython, loaded through _deps (None when missing; ZonefileProvider() then raises MissingLibrary).
+REQUIREMENTS = ("dns.exception", "dns.name", "dns.rdata", "dns.rdataclass", "dns.rdatatype", "dns.zone")
+dns = _deps.load("dns") if not _deps.missing(*REQUIREMENTS) else None
 
 HEADER = "; Managed by mailauth.core.dns_records (provider zonefile). Records added by hand are kept.\n"
 
@@ -58,10 +50,15 @@ class ZonefileProvider(Provider):
     """Writes ``<path>/<zone>.zone`` (BIND snippet) and ``<path>/<zone>.json``."""
 
     name = "zonefile"
+    DESCRIPTION = "No API; writes C(<zone>.zone) and C(<zone>.json) files."
+    BATCHING = "Each zone's two files are rewritten once per run, atomically (temporary file and rename)."
+    REQUIREMENTS = REQUIREMENTS
+    OPTIONS: t.ClassVar[dict] = {
+        "path": option("path", "The directory for the files.", required=True),
+    }
 
     def __init__(self, options: dict | None = None) -> None:
-        if not HAS_DNSPYTHON:
-            raise MissingLibraryError("dnspython", str(DNSPYTHON_IMPORT_ERROR))
+        _deps.need(*REQUIREMENTS)
         super().__init__(options)
         path = self.options.get("path")
         if not path:
@@ -230,7 +227,14 @@ class ZonefileProvider(Provider):
             raise ProviderError("zonefile: cannot create %s: %s" % (self.path, exc.strerror), zone=zone) from None
         snippet_text, json_text = self.render(zone, records)
         # The snippet is the source of truth: written first, so a failure before the JSON
-        # write leaves a re-run to complete the work.
-        self._write(snippet, snippet_text, zone)
-        self._write(json_path, json_text, zone)
+        # write leaves a re-run to complete the work, and the error names what the snippet changed.
+        names = sorted({c.name for c in changes})
+        send_in_order(
+            zone,
+            [(snippet, snippet_text), (json_path, json_text)],
+            lambda _number, write: self._write(write[0], write[1], zone),
+            lambda write: names if write[0] == snippet else [],
+            "zonefile: update of zone %s failed" % zone,
+            "file",
+        )
         self._records[zone] = records

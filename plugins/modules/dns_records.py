@@ -25,9 +25,9 @@ description:
     fails during the run, the zones applied before it are reported and a re-run completes the work.
   - When the changes of one zone do not fit in one request (RFC 2136 - a DNS message holds at most
     64 KiB, roughly 100 domains with 2048-bit DKIM keys; Route53 - 1,000 records or 32,000 characters;
-    Cloudflare - O(cloudflare.batch_size)), they are sent as several requests in order, and atomicity is
-    per request. If a later request fails, the error says what was applied (with V(rfc2136) and
-    V(route53) the names are also returned in RV(failed_zone_applied)), and a re-run completes the work.
+    Cloudflare - O(cloudflare.batch_size)), they are sent as several
+    requests in order, and atomicity is per request. If a later request fails, the error says what was
+    applied, the names are returned in RV(failed_zone_applied), and a re-run completes the work.
   - At a name shared with values the module does not manage, the existing TTL is kept.
   - Hostile or mistaken input fails before anything is read or written. Control characters (newline, tab,
     NUL, ...) are refused in every string; names are checked label by label with a full match, and every
@@ -37,10 +37,10 @@ description:
 author:
   - mailauth.core maintainers (@mailauth)
 requirements:
-  - dnspython >= 2.3 (providers rfc2136, powerdns, zonefile)
+  - dnspython >= 2.3
   - cryptography (to read DKIM public keys)
-  - boto3 and botocore (provider route53)
-extends_documentation_fragment: []
+extends_documentation_fragment:
+  - mailauth.core.dns_providers
 attributes:
   check_mode:
     description: Plans and reads only; makes zero write calls.
@@ -227,149 +227,6 @@ options:
           value:
             description: A complete C(v=TLSRPTv1; rua=...) value.
             type: str
-  provider:
-    description: The DNS provider.
-    type: str
-    required: true
-    choices: [rfc2136, route53, powerdns, cloudflare, zonefile]
-  rfc2136:
-    description: Options of the V(rfc2136) provider (dynamic updates, RFC 2136, with TSIG).
-    type: dict
-    suboptions:
-      server:
-        description: The primary server (address or name).
-        type: str
-        required: true
-      port:
-        description: Its port.
-        type: int
-        default: 53
-      key_name:
-        description: TSIG key name.
-        type: str
-      key_secret:
-        description: TSIG key secret (base64).
-        type: str
-      key_algorithm:
-        description: TSIG algorithm.
-        type: str
-        default: hmac-sha256
-        choices: [hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha256-128, hmac-sha384, hmac-sha384-192,
-                  hmac-sha512, hmac-sha512-256]
-      timeout:
-        description: Seconds to wait for each answer of the server.
-        type: int
-        default: 10
-  route53:
-    description:
-      - Options of the V(route53) provider. Credentials not given here come from the usual AWS chain
-        (environment, shared files, instance role).
-    type: dict
-    suboptions:
-      aws_access_key_id:
-        description: AWS access key id.
-        type: str
-      aws_secret_access_key:
-        description: AWS secret access key.
-        type: str
-      aws_session_token:
-        description: AWS session token.
-        type: str
-      region:
-        description: AWS region.
-        type: str
-      endpoint_url:
-        description: Route53 endpoint URL (for example a local test server).
-        type: str
-      profile:
-        description: AWS profile name.
-        type: str
-      max_attempts:
-        description:
-          - Attempts of botocore's adaptive retry mode (throttling, C(PriorRequestNotComplete), HTTP 5xx).
-          - Defaults to 10.
-        type: int
-      private_zone:
-        description: Use the private hosted zone of the name instead of the public one.
-        type: bool
-        default: false
-      wait:
-        description: Wait until Route53 reports each change batch as C(INSYNC).
-        type: bool
-        default: false
-      wait_timeout:
-        description: Seconds to wait for C(INSYNC) when O(route53.wait=true).
-        type: int
-        default: 300
-      validate_certs:
-        description: Whether to validate the TLS certificate of the endpoint.
-        type: bool
-        default: true
-      connect_timeout:
-        description: Seconds to wait for a connection to the endpoint.
-        type: int
-        default: 30
-      read_timeout:
-        description: Seconds to wait for an answer of the endpoint.
-        type: int
-        default: 60
-  powerdns:
-    description: Options of the V(powerdns) provider (PowerDNS Authoritative HTTP API).
-    type: dict
-    suboptions:
-      api_url:
-        description: Base URL of the API, for example C(http://127.0.0.1:8081).
-        type: str
-        required: true
-      api_key:
-        description: The API key.
-        type: str
-        required: true
-      server_id:
-        description: The server id.
-        type: str
-        default: localhost
-      validate_certs:
-        description: Whether to validate TLS certificates.
-        type: bool
-        default: true
-  cloudflare:
-    description: Options of the V(cloudflare) provider.
-    type: dict
-    suboptions:
-      api_token:
-        description: A Cloudflare API token with DNS edit permission.
-        type: str
-        required: true
-      api_url:
-        description: Base URL of the API (default C(https://api.cloudflare.com/client/v4)).
-        type: str
-      batch_size:
-        description:
-          - Most changes in one C(dns_records/batch) request (the plan's limit, 200 on the Free plan).
-            A zone with more changes is sent in several requests, in order.
-        type: int
-        default: 200
-      retries:
-        description: Retries of a request answered with HTTP 429 or 5xx (with backoff).
-        type: int
-        default: 3
-      timeout:
-        description: Seconds to wait for each HTTP request.
-        type: int
-        default: 30
-      validate_certs:
-        description: Whether to validate the TLS certificate of the API.
-        type: bool
-        default: true
-  zonefile:
-    description: Options of the V(zonefile) provider (no API; writes C(<zone>.zone) and C(<zone>.json) files).
-    type: dict
-    suboptions:
-      path:
-        description: The directory for the files.
-        type: path
-        required: true
   lint_dns:
     description:
       - Count the SPF DNS lookups (10-lookup and 2-void-lookup limits) through live DNS before publishing.
@@ -534,7 +391,7 @@ failed_zone:
 failed_zone_applied:
   description:
     - Names of RV(failed_zone) already changed before the failure, when its changes needed several
-      requests (atomicity is per request) and the provider is V(rfc2136) or V(route53); empty otherwise.
+      requests (atomicity is per request), whatever the provider; empty otherwise.
       A re-run completes the work.
   returned: failure
   type: list
@@ -549,16 +406,17 @@ api_calls:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailauth.core.plugins.module_utils import _entries, _lint, _names, _plan, _resolver
-from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
-from ansible_collections.mailauth.core.plugins.module_utils._provider import (
-    MissingLibraryError,
-    ProviderError,
-    get_provider,
+from ansible_collections.mailauth.core.plugins.module_utils import (
+    _deps,
+    _entries,
+    _lint,
+    _names,
+    _plan,
+    _providers,
+    _resolver,
 )
-from ansible_collections.mailauth.core.plugins.module_utils._rfc2136 import TSIG_ALGORITHMS
-
-PROVIDERS = ("rfc2136", "route53", "powerdns", "cloudflare", "zonefile")
+from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
+from ansible_collections.mailauth.core.plugins.module_utils._provider import ProviderError
 
 
 def _list(**kwargs):
@@ -622,57 +480,7 @@ def argument_spec() -> dict:
     )
     return dict(
         domains=dict(type="list", elements="dict", required=True, options=domain),
-        provider=dict(type="str", required=True, choices=list(PROVIDERS)),
-        rfc2136=dict(
-            type="dict",
-            options=dict(
-                server=dict(type="str", required=True),
-                port=dict(type="int", default=53),
-                key_name=dict(type="str", no_log=False),
-                key_secret=dict(type="str", no_log=True),
-                key_algorithm=dict(type="str", default="hmac-sha256", choices=list(TSIG_ALGORITHMS), no_log=False),
-                timeout=dict(type="int", default=10),
-            ),
-        ),
-        route53=dict(
-            type="dict",
-            options=dict(
-                aws_access_key_id=dict(type="str", no_log=False),
-                aws_secret_access_key=dict(type="str", no_log=True),
-                aws_session_token=dict(type="str", no_log=True),
-                region=dict(type="str"),
-                endpoint_url=dict(type="str"),
-                profile=dict(type="str"),
-                max_attempts=dict(type="int"),
-                private_zone=dict(type="bool", default=False),
-                wait=dict(type="bool", default=False),
-                wait_timeout=dict(type="int", default=300),
-                validate_certs=dict(type="bool", default=True),
-                connect_timeout=dict(type="int", default=30),
-                read_timeout=dict(type="int", default=60),
-            ),
-        ),
-        powerdns=dict(
-            type="dict",
-            options=dict(
-                api_url=dict(type="str", required=True),
-                api_key=dict(type="str", required=True, no_log=True),
-                server_id=dict(type="str", default="localhost"),
-                validate_certs=dict(type="bool", default=True),
-            ),
-        ),
-        cloudflare=dict(
-            type="dict",
-            options=dict(
-                api_token=dict(type="str", required=True, no_log=True),
-                api_url=dict(type="str"),
-                batch_size=dict(type="int", default=200),
-                retries=dict(type="int", default=3),
-                timeout=dict(type="int", default=30),
-                validate_certs=dict(type="bool", default=True),
-            ),
-        ),
-        zonefile=dict(type="dict", options=dict(path=dict(type="path", required=True))),
+        **_providers.argument_spec(),
         lint_dns=dict(type="bool", default=True),
         lint_nameserver=dict(type="str"),
         lint_port=dict(type="int", default=53),
@@ -692,7 +500,7 @@ def main() -> None:
     module = KeySafeModule(
         argument_spec=argument_spec(),
         supports_check_mode=True,
-        required_if=[(("provider", name, (name,))) for name in PROVIDERS if name not in ("route53",)],
+        required_if=_providers.required_if(),
     )
     module.refuse_private_keys()
     params = module.params
@@ -722,10 +530,10 @@ def main() -> None:
     # 3. plan (reads only)
     provider = None
     try:
-        provider = get_provider(name, params.get(name) or {})
+        provider = _providers.get_provider(name, params.get(name) or {})
         plan = _plan.build_plan(provider, items)
-    except MissingLibraryError as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.exception, **result)
+    except _deps.MissingLibrary as exc:
+        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.traceback, **result)
     except (ProviderError, _names.RecordError) as exc:
         if provider is not None:
             result["api_calls"] = {"read": provider.calls["read"], "write": provider.calls["write"]}

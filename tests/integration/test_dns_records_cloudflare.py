@@ -18,9 +18,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import run_module
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
+from servers import run_module
 
 CASSETTES = Path(__file__).resolve().parent / "cloudflare_cassettes"
 

@@ -2,79 +2,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """dns_records against a real PowerDNS Authoritative server (gsqlite3) through its HTTP API.
 
-A small HTTP proxy on loopback sits between the module and the API: it counts every request
-the server receives (so check mode is proved to send no PATCH) and injects 5xx faults.
+A small HTTP proxy on loopback (servers.CountingProxy) sits between the module and the API: it
+counts every request the server receives (so check mode is proved to send no PATCH) and injects
+5xx faults.
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import threading
-import urllib.error
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import free_port, run_module
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from dnsdata import domain, serials, spf_values
+from servers import CountingProxy, free_port, run_module
 
 FOREIGN = "google-site-verification=pdns-foreign-value"
-
-
-class CountingProxy:
-    """Forwards to the PowerDNS API; records (method, path); answers 5xx for planned faults."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.requests: list = []
-        self.faults: list = []  # [method, path substring, status, remaining]
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                proxy.requests.append((self.command, self.path))
-                for fault in proxy.faults:
-                    if fault[0] == self.command and fault[1] in self.path and fault[3] > 0:
-                        fault[3] -= 1
-                        self._reply(fault[2], json.dumps({"error": "injected fault"}).encode())
-                        return
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                request = urllib.request.Request(
-                    proxy.upstream + self.path, data=body, method=self.command, headers=headers
-                )
-                try:
-                    with urllib.request.urlopen(request, timeout=10) as response:
-                        self._reply(response.status, response.read())
-                except urllib.error.HTTPError as exc:
-                    self._reply(exc.code, exc.read())
-
-            def _reply(self, status, payload):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_PATCH = do_POST = do_PUT = do_DELETE = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port("127.0.0.1")), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def count(self, method: str) -> int:
-        return sum(1 for request in self.requests if request[0] == method)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -103,25 +46,6 @@ def module_args(pdns, proxy, domains, **overrides):
     options = pdns.provider_options(api_url=proxy.url)
     options.update(overrides)
     return {"provider": "powerdns", "powerdns": options, "domains": domains, "lint_dns": False}
-
-
-def domain(name="example.test", **extra):
-    entry = {
-        "name": name,
-        "ttl": 600,
-        "spf": {"mechanisms": ["mx"], "ip4": ["192.0.2.10"], "all": "-all"},
-        "dmarc": {"p": "reject", "rua": ["dmarc@%s" % name]},
-    }
-    entry.update(extra)
-    return entry
-
-
-def serials(pdns):
-    return {zone: pdns.serial(zone) for zone in pdns.zones}
-
-
-def spf_values(values):
-    return [v for v in values if v.lower().startswith("v=spf1")]
 
 
 def test_four_steps_4096_bit_dkim_foreign_txt_kept(pdns_clean, proxy, rsa4096):

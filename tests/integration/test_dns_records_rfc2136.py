@@ -8,9 +8,10 @@ import base64
 import os
 
 import pytest
-from conftest import free_port, run_module, run_playbook
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from dnsdata import domain, serials, spf_values
+from servers import free_port, run_module, run_playbook
 
 from ansible_collections.mailauth.core.plugins.module_utils import _entries, _plan
 from ansible_collections.mailauth.core.plugins.module_utils._provider import ProviderError, get_provider
@@ -47,25 +48,6 @@ def module_args(bind, domains, **provider_overrides):
         "lint_nameserver": bind.primary,
         "lint_port": bind.port,
     }
-
-
-def domain(name="example.test", **extra):
-    entry = {
-        "name": name,
-        "ttl": 600,
-        "spf": {"mechanisms": ["mx"], "ip4": ["192.0.2.10"], "all": "-all"},
-        "dmarc": {"p": "reject", "rua": ["dmarc@%s" % name]},
-    }
-    entry.update(extra)
-    return entry
-
-
-def serials(bind):
-    return {zone: bind.serial(zone) for zone in bind.zones}
-
-
-def spf_values(values):
-    return [v for v in values if v.lower().startswith("v=spf1")]
 
 
 def test_four_steps_4096_bit_dkim_foreign_txt_kept(bind_clean, rsa4096):

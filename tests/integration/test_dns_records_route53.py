@@ -11,36 +11,17 @@ PriorRequestNotComplete, HTTP 5xx). Records are read back with amazon.aws.route5
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-from pathlib import Path
 
-import boto3
+import moto_lab
 import pytest
-from conftest import run_module
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
-_spec = importlib.util.spec_from_file_location("moto_lab", Path(__file__).resolve().parent / "route53" / "moto_lab.py")
-moto_lab = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(moto_lab)
+from servers import run_module
 
 CHANGE = "ChangeResourceRecordSets"
 FOREIGN = "google-site-verification=abc123"
 OLD_SPF = "v=spf1 include:_spf.example.net ~all"
-
-
-@pytest.fixture(scope="module")
-def aws(tmp_path_factory):
-    server = moto_lab.MotoServer(tmp_path_factory.mktemp("moto"))
-    server.start()
-    proxy = moto_lab.AwsProxy(server.url)
-    proxy.start()
-    try:
-        yield server, proxy
-    finally:
-        proxy.stop()
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +40,7 @@ class Lab:
         server.require_auth(False)
         server.reset()
         # The test's own client goes straight to moto, not through the proxy.
-        self.client = boto3.client(
-            "route53",
-            endpoint_url=server.url,
-            aws_access_key_id=moto_lab.ACCESS_KEY,
-            aws_secret_access_key=moto_lab.SECRET_KEY,
-            region_name=moto_lab.REGION,
-        )
+        self.client = moto_lab.client(server.url)
         self.zone_ids = {}
         for zone in ("example.test", "example.net"):
             created = self.client.create_hosted_zone(Name=zone, CallerReference="mailauth-" + zone)

@@ -11,9 +11,9 @@ import os
 import dns.rdatatype
 import dns.zone
 import pytest
-from conftest import run_module
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from servers import run_module
 
 FOREIGN = "google-site-verification=zonefile-foreign"
 

@@ -120,3 +120,32 @@ def test_split_batch_keeps_the_api_order():
 def test_token_is_required():
     with pytest.raises(ProviderError, match="api_token"):
         cf.CloudflareProvider({})
+
+
+def test_a_later_batch_request_fails_the_error_names_what_earlier_ones_applied():
+    """batch_size 2: six creates need three requests; the second fails, the third is never sent."""
+    provider = cf.CloudflareProvider({"api_token": "t", "api_url": "http://127.0.0.1:9/client/v4", "batch_size": 2})
+    provider._zone_ids[ZONE] = "zid"
+    names = ["n%d.%s" % (i, ZONE) for i in range(6)]
+    for name in names:
+        provider._records[(ZONE, name, "TXT")] = []
+    sent = []
+
+    def request(method, path, what, query=None, body=None, kind="read", retry_5xx=True):
+        sent.append(body)
+        if len(sent) == 2:
+            error = ProviderError("Cloudflare failed to %s (HTTP 400: quota exceeded [81045])" % what)
+            error.status = 400
+            raise error
+        return {"success": True, "result": {}}
+
+    provider._request = request
+    changes = [Change("create", None, RecordSet(n, "TXT", 300, ["v=%s" % n])) for n in names]
+    with pytest.raises(ProviderError) as raised:
+        provider.apply(ZONE, changes)
+    error = raised.value
+    assert len(sent) == 2
+    assert error.zone == ZONE
+    assert error.applied == [op["name"] for op in sent[0]["posts"]] == names[:2]
+    assert "in batch request 2 of 3" in error.msg and "quota exceeded" in error.msg
+    assert "requests 1-1 were applied (2 changes: n0.example.test, n1.example.test)" in error.msg

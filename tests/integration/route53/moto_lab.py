@@ -30,6 +30,20 @@ ACCESS_KEY = "AKIAMAILAUTHTEST0001"
 SECRET_KEY = "mailauth-test-secret-key-not-a-real-one"
 REGION = "us-east-1"
 
+
+def client(endpoint_url: str):
+    """A boto3 Route 53 client for moto at ``endpoint_url`` with the lab's credentials."""
+    import boto3
+
+    return boto3.client(
+        "route53",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+
+
 _OPERATIONS = (
     ("POST", re.compile(r"^/2013-04-01/hostedzone/[^/]+/rrset/?$"), "ChangeResourceRecordSets"),
     ("GET", re.compile(r"^/2013-04-01/hostedzone/[^/]+/rrset/?$"), "ListResourceRecordSets"),
