@@ -24,6 +24,50 @@ def unbracketed(host: str) -> str:
     return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
 
 
+def key_problems(keys: t.Any) -> t.List[str]:
+    """What dkimpy-milter cannot sign, as sentences (empty when valid): more than one ed25519 key for a domain.
+
+    dkimpy-milter applies the first SigningTable match, so a second key of a domain would never sign.
+    """
+    domains = [k.get("domain") for k in keys if isinstance(k, dict)] if isinstance(keys, list) else []
+    if len(set(domains)) == len(domains):
+        return []
+    return [
+        "each domain may have one ed25519 key (dkimpy-milter applies the first match), got "
+        + ", ".join(str(d) for d in domains)
+    ]
+
+
+def _keys(raw: t.Any, pem_dir: t.Optional[str], key_dir: t.Optional[str], p: Problems) -> t.List[t.Dict[str, t.Any]]:
+    """The ed25519 keys as rows: key name, domain, selector, subdomains, PEM source and dkimpy-milter's key file."""
+    field = "dkimpy_milter_keys"
+    if not isinstance(raw, list) or not all(isinstance(k, dict) for k in raw):
+        p.add("%s must be a list of {domain, selector, subdomains} dictionaries, got %r" % (field, raw))
+        return []
+    for problem in key_problems(raw):
+        p.add("%s: %s" % (field, problem))
+    rows = []
+    for index, key in enumerate(raw):
+        domain = p.check(_input.domain, key.get("domain"), "%s[%d].domain" % (field, index))
+        selector = p.check(_input.selector, key.get("selector"), "%s[%d].selector" % (field, index))
+        subdomains = key.get("subdomains", False)
+        if not isinstance(subdomains, bool):
+            p.add("%s[%d].subdomains must be true or false, got %r" % (field, index, subdomains))
+        if domain and selector and pem_dir and key_dir:
+            name = "%s._domainkey.%s" % (selector, domain)
+            rows.append(
+                {
+                    "name": name,
+                    "domain": domain,
+                    "selector": selector,
+                    "subdomains": subdomains is True,
+                    "source": "%s/%s/%s.private" % (pem_dir, domain, selector),
+                    "target": "%s/%s.key" % (key_dir, name),
+                }
+            )
+    return rows
+
+
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     """Validate the dkimpy_milter role's variables (names without ``dkimpy_milter_``); return what the templates render.
 
@@ -52,7 +96,17 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     if out["socket"] and out["socket"] == v.get("opendkim_socket"):
         p.add("dkimpy_milter_socket and opendkim_socket must differ")
     internal_hosts = _opendkim.hosts(v["internal_hosts"], f("internal_hosts"), p)
+    keys = _keys(v["keys"], out["pem_dir"], out["key_dir"], p)
     p.raise_any()
+    # Named ed25519_keys, not keys: `settings.keys` in a template is the dictionary method.
+    out["ed25519_keys"] = keys
+    # dkimpy-milter matches one "*" as a suffix of the From: address and the first match wins:
+    # exact domains first, then the subdomain patterns.
+    out["signing_table"] = [["*@" + k["domain"], k["name"]] for k in keys] + [
+        ["*." + k["domain"], k["name"]] for k in keys if k["subdomains"]
+    ]
+    # The arguments of files/dkimpy_ed25519_keys.py: SOURCE=TARGET per key.
+    out["key_file_args"] = ["%s=%s" % (k["source"], k["target"]) for k in keys]
     # dkimpy-milter splits a one-token InternalHosts file line on ':' (so '::1' broke the whole list):
     # it gets the list inline, as a comma-separated dataset.
     out["internal_hosts"] = "csl:" + ",".join(unbracketed(h) for h in internal_hosts)

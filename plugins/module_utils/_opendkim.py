@@ -174,3 +174,37 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["postfix_milter"] = _milter.postfix_address(out["socket"], out["postfix_queue_directory"])
     out["socket_directory"] = _milter.socket_directory(out["socket"])
     return out
+
+
+def key_specs(keys: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.Dict[str, t.Any]]:
+    """The ``keys`` argument of mailauth.core.dkim_key, one entry per key of the dkim_keys shape.
+
+    ``key_type``/``key_size`` become dkim_key's ``type``/``size``; ``private_key_content`` is passed
+    only when set (shared-key mode).
+    """
+    specs = []
+    for key in keys:
+        spec = {"domain": key["domain"], "selector": key["selector"], "type": key["key_type"], "size": key["key_size"]}
+        if key.get("private_key_content"):
+            spec["private_key_content"] = key["private_key_content"]
+        specs.append(spec)
+    return specs
+
+
+def dns_records(results: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.Dict[str, t.Any]]:
+    """The TXT records to publish, one per key dkim_key returned (its ``dkim_keys``).
+
+    Each is ``{name, domain, selector, type, value, fingerprint}``; ``value`` (dkim_key's ``record``)
+    and ``fingerprint`` are None in check mode for a key that does not exist yet.
+    """
+    return [
+        {
+            "name": "%s._domainkey.%s" % (key["selector"], key["domain"]),
+            "domain": key["domain"],
+            "selector": key["selector"],
+            "type": key["type"],
+            "value": key["record"],
+            "fingerprint": key["fingerprint"],
+        }
+        for key in results
+    ]

@@ -92,6 +92,7 @@ DKIMPY_OK = {
     "key_dir": "/etc/dkimpy-milter/keys",
     "postfix_queue_directory": "/var/spool/postfix",
     "pid_file": "/run/dkimpy-milter/dkimpy-milter.pid",
+    "keys": [{"domain": "example.test", "selector": "mx1-ed25519", "subdomains": True}],
 }
 
 DOVECOT_OK = {"sasl_mechanisms": ["plain", "login"]}
