@@ -1,16 +1,19 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Jinja filters of the service roles: postfix_config, postfix_relay_problems, opendkim_config.
+"""Jinja filters of the service roles: postfix_config, postfix_relay_problems, opendkim_config,
+opendkim_key_specs, opendkim_dns_records, dkimpy_milter_config, dkimpy_milter_key_problems,
+dovecot_config, and site.yml's dkim_entries.
 
-Thin wrappers over ``module_utils/_postfix.py`` and ``module_utils/_opendkim.py``: the roles'
-variables are validated there, in Python, before any template renders them.
+Thin wrappers over ``module_utils/_postfix.py``, ``_opendkim.py``, ``_dkimpy_milter.py``,
+``_dovecot.py`` and ``_site.py``: the roles' variables are validated there, in Python, before any
+template renders them, and what the roles derive from them is computed there, not in Jinja.
 """
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.module_utils import _opendkim, _postfix
+from ansible_collections.mailauth.core.plugins.module_utils import _dkimpy_milter, _dovecot, _opendkim, _postfix, _site
 from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
 
 
@@ -43,6 +46,54 @@ def opendkim_config(values):
     return _build("opendkim_config", "OpenDKIM", "opendkim_", _opendkim.build, values)
 
 
+def _dict_list(name, what, values):
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        raise AnsibleFilterError("%s: the input must be a list of %s" % (name, what))
+    return values
+
+
+def opendkim_key_specs(keys):
+    """The keys argument of mailauth.core.dkim_key, from key dicts of the dkim_keys shape."""
+    _dict_list("opendkim_key_specs", "key dictionaries (the dkim_keys filter's shape)", keys)
+    try:
+        return _opendkim.key_specs(keys)
+    except KeyError as err:
+        raise AnsibleFilterError("opendkim_key_specs: a key has no %s" % err.args[0]) from None
+
+
+def opendkim_dns_records(results):
+    """The TXT records to publish ({name, domain, selector, type, value, fingerprint}) from dkim_key's dkim_keys."""
+    _dict_list("opendkim_dns_records", "dkim_key's dkim_keys results", results)
+    try:
+        return _opendkim.dns_records(results)
+    except KeyError as err:
+        raise AnsibleFilterError("opendkim_dns_records: a result has no %s" % err.args[0]) from None
+
+
+def dkimpy_milter_key_problems(keys):
+    """What dkimpy-milter cannot sign among ed25519 key dicts, as sentences (empty when valid)."""
+    return _dkimpy_milter.key_problems(_dict_list("dkimpy_milter_key_problems", "key dictionaries", keys))
+
+
+def dkim_entries(entries):
+    """The domain entries that have dkim, reduced to name and dkim (what site.yml waits for)."""
+    _dict_list("dkim_entries", "domain entries", entries)
+    try:
+        return _site.dkim_entries(entries)
+    except KeyError:
+        raise AnsibleFilterError("dkim_entries: every domain entry needs a name") from None
+
+
+def dkimpy_milter_config(values):
+    """The dkimpy_milter role's variables (without the dkimpy_milter_ prefix), validated for its templates."""
+    return _build("dkimpy_milter_config", "dkimpy-milter", "dkimpy_milter_", _dkimpy_milter.build, values)
+
+
+def dovecot_config(values):
+    """The dovecot role's variables (without the dovecot_ prefix), validated into what its templates render."""
+    return _build("dovecot_config", "Dovecot", "dovecot_", _dovecot.build, values)
+
+
 class FilterModule:
     """mailauth.core service-role filters."""
 
@@ -51,4 +102,10 @@ class FilterModule:
             "postfix_config": postfix_config,
             "postfix_relay_problems": postfix_relay_problems,
             "opendkim_config": opendkim_config,
+            "opendkim_key_specs": opendkim_key_specs,
+            "opendkim_dns_records": opendkim_dns_records,
+            "dkimpy_milter_config": dkimpy_milter_config,
+            "dkimpy_milter_key_problems": dkimpy_milter_key_problems,
+            "dovecot_config": dovecot_config,
+            "dkim_entries": dkim_entries,
         }
