@@ -13,16 +13,17 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 export MOLECULE_DISTRO ?= debian12
 
-.PHONY: help venv docker images lint sanity unit integration build molecule molecule-lab test demo demo-down bench clean
+.PHONY: help venv host-packages docker images lint sanity unit integration build docs molecule molecule-lab test demo demo-down bench clean
 
 help:
 	@echo "make demo       build the lab and deliver a proof mail (see README)"
 	@echo "make demo-down  tear the lab down"
 	@echo "make test       every quality gate; non-zero if any fails"
-	@echo "make lint | sanity | unit | integration | build | molecule | bench"
+	@echo "make lint | sanity | unit | integration | build | docs | molecule | bench"
+	@echo "make unit, lint, build and docs need only Python (no root, no apt): make unit VENV=/path"
 
-$(STAMP): tests/requirements.txt requirements.txt tests/gates/host-packages.sh
-	@bash tests/gates/host-packages.sh
+# The virtualenv needs only Python and PyPI: no root, no apt.
+$(STAMP): tests/requirements.txt requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q -r tests/requirements.txt
 	@touch $@
@@ -34,40 +35,48 @@ $(COLL_ROOT)/ansible_collections/mailauth/core:
 
 venv: $(STAMP) $(COLL_ROOT)/ansible_collections/mailauth/core
 
+# Debian packages (root, apt) for the gates that start real servers or build images: BIND,
+# PowerDNS, dig, debootstrap, and shellcheck for ansible-test's shellcheck sanity test.
+host-packages:
+	@bash tests/gates/host-packages.sh
+
 docker:
 	@bash tests/images/ensure-docker.sh
 
-images: docker
+images: docker host-packages
 	@bash tests/images/build.sh debian12 debian13
 
 lint: venv
 	bash tests/gates/lint.sh
 
-sanity: venv
+sanity: venv host-packages
 	bash tests/gates/sanity.sh
 
 unit: venv
 	bash tests/gates/pytest.sh tests/unit
 
-integration: venv
+integration: venv host-packages
 	bash tests/gates/pytest.sh tests/integration
 
 build: venv
 	bash tests/gates/build.sh
 
-molecule: venv images
+docs: venv
+	bash tests/gates/docs.sh
+
+molecule: venv host-packages images
 	bash tests/gates/molecule.sh
 
-test: venv
+test: venv host-packages
 	bash tests/gates/run-all.sh
 
-demo: venv images
+demo: venv host-packages images
 	bash tests/gates/demo.sh
 
 demo-down: venv
 	molecule destroy -s lab
 
-bench: venv
+bench: venv host-packages
 	bash bench/run.sh
 
 clean:

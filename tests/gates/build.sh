@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Gate: build the collection tarball, install it in a scratch path, run ansible-doc on every plugin.
+# Gate: build the collection tarball, install it in a scratch path, run ansible-doc on every plugin,
+# and render the reference site (tests/gates/docs.sh) from the installed tarball.
 set -euo pipefail
 mkdir -p build
 rm -f build/mailauth-core-*.tar.gz
@@ -35,3 +36,6 @@ expected=$(( $(find plugins/modules -maxdepth 1 -name '*.py' ! -name '__init__.p
   + $(find plugins/filter -maxdepth 1 -name '*.yml' | wc -l) + $(find roles -mindepth 1 -maxdepth 1 -type d | wc -l) ))
 echo "ansible-doc rendered $n plugins and roles from the installed tarball (the tree has $expected)"
 [ "$n" -eq "$expected" ] || { echo "some plugins or roles are missing from the tarball" >&2; exit 1; }
+# The reference site from what the tarball installed: a page for every module, filter and role,
+# no Sphinx warning.
+bash tests/gates/docs.sh build/docs

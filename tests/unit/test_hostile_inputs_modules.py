@@ -855,6 +855,10 @@ def _snapshot(path: str):
         st = os.lstat(path)
     except FileNotFoundError:
         return None
+    except PermissionError:
+        # Out of reach of the user running the tests (e.g. /root/.ssh when not root), so out of the
+        # module's reach too: the refusal is still asserted, and the state must stay out of reach.
+        return "unreachable"
     return (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, sorted(os.listdir(path)) if os.path.isdir(path) else None)
 
 
