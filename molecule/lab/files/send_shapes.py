@@ -16,6 +16,7 @@ import os
 import smtplib
 import ssl
 import subprocess
+import time
 
 # Printable ASCII without spaces, as in minified HTML, CSS or JSON (a space would let relaxed
 # canonicalisation hide one kind of break).
@@ -67,6 +68,18 @@ def via_sendmail(sender: str, rcpt: str, data: bytes) -> None:
 
 
 def via_submission(sender: str, rcpt: str, data: bytes, user: str, password: str) -> None:
+    """Submit one message; a temporary AUTH failure (4xx, before any mail) is retried, as a client would."""
+    for attempt in range(5):
+        try:
+            submit_once(sender, rcpt, data, user, password)
+            return
+        except smtplib.SMTPAuthenticationError as exc:
+            if not 400 <= exc.smtp_code < 500 or attempt == 4:
+                raise
+            time.sleep(2)
+
+
+def submit_once(sender: str, rcpt: str, data: bytes, user: str, password: str) -> None:
     with smtplib.SMTP("127.0.0.1", 587, local_hostname="lab-client.invalid", timeout=30) as smtp:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
