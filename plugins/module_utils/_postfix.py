@@ -28,6 +28,11 @@ PARAM_NAME = r"[A-Za-z][A-Za-z0-9_]*"
 MILTER = r"inet:[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}|unix:/?[A-Za-z0-9_./\-]+"
 # One smtpd restriction: a name, optionally with one table or service argument.
 RESTRICTION = r"[a-z][a-z0-9_]*(?: [a-z0-9_]+:[^\s,]+)?"
+# A policy service endpoint (check_policy_service): unix:PATH, relative to the queue directory
+# (private/policyd-spf) or absolute, every component starting with a letter, digit or _ (so no
+# '..'); or inet:HOST:PORT, HOST a name, an IPv4 address or [IPv6].
+POLICY_UNIX = r"unix:/?[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*"
+POLICY_INET = r"inet:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})"
 # A value of mydestination: a domain, or text built from $parameter references.
 DESTINATION = r"(?:\$\{?[a-z_]+\}?|[A-Za-z0-9.\-])+"
 # An alias (local part) and an alias target (a local user or an address; no pipes, files or includes).
@@ -47,6 +52,11 @@ TLS_LEVELS_SMTPD = ("none", "may", "encrypt")
 TLS_LEVELS_SMTP = ("none", "may", "encrypt", "dane", "verify", "secure")
 INET_PROTOCOLS = ("all", "ipv4", "ipv6", "ipv4, ipv6")
 MILTER_ACTIONS = ("accept", "reject", "tempfail", "quarantine")
+# A Postfix time value: a number and an optional unit (seconds by default).
+TIME = r"[0-9]+[smhdw]?"
+# The master.cf name of the SPF policy daemon (postfix-policyd-spf-python's README): its spawn
+# time limit is the main.cf parameter policyd-spf_time_limit.
+POLICYD_SPF = "policyd-spf"
 
 # Restrictions that may come before the final reject of smtpd_relay_restrictions: the two ways a
 # client is allowed to relay, and everything that can only reject or defer.
@@ -93,6 +103,13 @@ def _list(value: t.Any, field: str, check: t.Callable[[t.Any, str], t.Any], prob
     return [problems.check(check, item, "%s[%d]" % (field, index)) for index, item in enumerate(items)]
 
 
+def _time(value: t.Any, field: str) -> str:
+    """A Postfix time value: whole seconds, or a number and a unit (s, m, h, d, w)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return _input.match(TIME, value, field, "a time (3600, 3600s, 1h)")
+
+
 def _interfaces(value: t.Any, field: str) -> str:
     text = _input.text(value, field)
     if text in ("all", "loopback-only"):
@@ -134,14 +151,35 @@ def _destination(value: t.Any, field: str) -> str:
     return text if "$" in text else _input.domain(text, field, min_labels=1)
 
 
+def policy_endpoint(value: t.Any, field: str) -> str:
+    """A check_policy_service endpoint: unix:PATH (no '..'), or inet:HOST:PORT with a valid host and port."""
+    if re.fullmatch(POLICY_UNIX, value):
+        return value
+    inet = re.fullmatch(POLICY_INET, value)
+    if inet is None or not 1 <= int(inet.group(2)) <= 65535:
+        raise InputError("%s must be a policy service, unix:PATH or inet:HOST:PORT, got %r" % (field, value))
+    host = inet.group(1)
+    if host.startswith("["):
+        if _input.network(host.strip("[]"), field).version != 6:
+            raise InputError("%s: only IPv6 addresses go in brackets, got %r" % (field, value))
+    elif re.fullmatch(r"[0-9.]+", host):
+        _input.network(host, field)
+    else:
+        _input.domain(host, field, min_labels=1)
+    return value
+
+
+def _restriction(value: t.Any, field: str) -> str:
+    """One restriction; a check_policy_service endpoint is checked as such."""
+    text = _input.match(RESTRICTION, value, field, "a restriction (name [type:table])")
+    name, _space, argument = text.partition(" ")
+    if name == "check_policy_service":
+        policy_endpoint(argument, field)
+    return text
+
+
 def _restrictions(value: t.Any, field: str, problems: Problems) -> t.List[str]:
-    return [
-        r
-        for r in _list(
-            value, field, lambda v, f: _input.match(RESTRICTION, v, f, "a restriction (name [type:table])"), problems
-        )
-        if r
-    ]
+    return [r for r in _list(value, field, _restriction, problems) if r]
 
 
 def _milters(value: t.Any, field: str, problems: Problems) -> t.List[str]:
@@ -197,6 +235,7 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
     """
     milters = bool(o.get("milters") or o.get("signing_milters"))
     sasl = o.get("submission_enabled")
+    policyd_spf = any(s.get("service") == POLICYD_SPF for s in o.get("master_services") or [])
     return [
         (
             "",
@@ -241,6 +280,12 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
             ],
         ),
         (
+            "Policy services (check_policy_service): how long spawn lets the SPF policy daemon run.",
+            [
+                (POLICYD_SPF + "_time_limit", o.get("policyd_spf_time_limit") if policyd_spf else None),
+            ],
+        ),
+        (
             "TLS",
             [
                 ("smtpd_tls_cert_file", o.get("smtpd_tls_cert_file")),
@@ -250,6 +295,13 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
                 ("smtp_tls_security_level", o.get("smtp_tls_security_level")),
                 ("smtp_tls_CApath", "/etc/ssl/certs"),
                 ("smtp_tls_session_cache_database", "btree:${data_directory}/smtp_scache"),
+            ],
+        ),
+        (
+            "Mail leaves as the milters signed it: no line breaking, no 8BITMIME to 7BIT conversion (README).",
+            [
+                ("smtp_line_length_limit", o.get("smtp_line_length_limit")),
+                ("disable_mime_output_conversion", "yes"),
             ],
         ),
         (
@@ -299,6 +351,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "inet_interfaces": p.check(_interfaces, v["inet_interfaces"], f("inet_interfaces")),
         "inet_protocols": p.check(_input.choice, v["inet_protocols"], f("inet_protocols"), INET_PROTOCOLS),
         "message_size_limit": p.check(_int, v["message_size_limit"], f("message_size_limit")),
+        "smtp_line_length_limit": p.check(_int, v["smtp_line_length_limit"], f("smtp_line_length_limit")),
         "smtpd_tls_security_level": p.check(
             _input.choice, v["smtpd_tls_security_level"], f("smtpd_tls_security_level"), TLS_LEVELS_SMTPD
         ),
@@ -309,6 +362,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             _input.choice, v["milter_default_action"], f("milter_default_action"), MILTER_ACTIONS
         ),
         "milter_protocol": p.check(_int, v["milter_protocol"], f("milter_protocol"), 2),
+        "policyd_spf_time_limit": p.check(_time, v["policyd_spf_time_limit"], f("policyd_spf_time_limit")),
     }
     for name in ("smtpd_tls_cert_file", "smtpd_tls_key_file"):
         out[name] = p.check(_input.absolute_path, v[name], f(name))

@@ -46,6 +46,7 @@ POSTFIX_OK = {
     "smtpd_tls_security_level": "may",
     "smtp_tls_security_level": "may",
     "message_size_limit": 52428800,
+    "smtp_line_length_limit": 0,
     "chroot": True,
     "maillog_file": "",
     "aliases": {"postmaster": "root", "abuse": "postmaster"},
@@ -58,6 +59,7 @@ POSTFIX_OK = {
     "non_smtpd_milters": ["unix:opendkim/opendkim.sock"],
     "milter_default_action": "tempfail",
     "milter_protocol": 6,
+    "policyd_spf_time_limit": "3600s",
     "submission_enabled": True,
 }
 
@@ -154,8 +156,15 @@ POSTFIX_CASES = [
     ("size-negative", "message_size_limit", -1, ["whole number"]),
     ("size-unit", "message_size_limit", "10MB", ["whole number"]),
     ("size-bool", "message_size_limit", True, ["whole number"]),
+    ("line-length-negative", "smtp_line_length_limit", -1, ["whole number"]),
+    ("line-length-newline", "smtp_line_length_limit", "0" + NL + "mynetworks = 0.0.0.0/0", ["whole number"]),
+    ("line-length-bool", "smtp_line_length_limit", False, ["whole number"]),
     ("milter-action", "milter_default_action", "accept" + NL + "x", ["must be one of"]),
     ("milter-protocol", "milter_protocol", 1, ["whole number"]),
+    ("policy-time-newline", "policyd_spf_time_limit", "3600s" + NL + "mynetworks = 0.0.0.0/0", ["control"]),
+    ("policy-time-words", "policyd_spf_time_limit", "1 hour", ["a time"]),
+    ("policy-time-negative", "policyd_spf_time_limit", -1, ["a time"]),
+    ("policy-time-bool", "policyd_spf_time_limit", True, ["must be a string"]),
     ("relay-newline", "smtpd_relay_restrictions", ["permit_mynetworks" + NL + "permit"], ["control characters"]),
     ("relay-junk", "smtpd_relay_restrictions", ["permit mynetworks x"], ["a restriction"]),
     ("relay-string", "smtpd_relay_restrictions", "permit", ["must be a list"]),
@@ -181,6 +190,20 @@ POSTFIX_CASES = [
         ["holds 'permit'"],
     ),
     ("recipient-newline", "smtpd_recipient_restrictions", ["check_client_access hash:/a" + NL + "x"], ["control"]),
+    ("policy-no-endpoint", "smtpd_recipient_restrictions", ["check_policy_service"], ["policy service"]),
+    ("policy-scheme", "smtpd_recipient_restrictions", ["check_policy_service tcp:127.0.0.1:10023"], ["inet:HOST"]),
+    (
+        "policy-dotdot",
+        "smtpd_recipient_restrictions",
+        ["check_policy_service unix:private/../../x"],
+        ["policy service"],
+    ),
+    ("policy-port", "smtpd_recipient_restrictions", ["check_policy_service inet:127.0.0.1:99999"], ["inet:HOST"]),
+    ("policy-no-port", "smtpd_recipient_restrictions", ["check_policy_service inet:127.0.0.1"], ["inet:HOST"]),
+    ("policy-address", "smtpd_recipient_restrictions", ["check_policy_service inet:300.0.0.1:10023"], ["IP address"]),
+    ("policy-v4-brackets", "smtpd_recipient_restrictions", ["check_policy_service inet:[127.0.0.1]:1"], ["IPv6"]),
+    ("policy-host", "smtpd_recipient_restrictions", ["check_policy_service inet:-x.example:10023"], ["DNS label"]),
+    ("policy-comma", "smtpd_recipient_restrictions", ["check_policy_service unix:a,permit"], ["a restriction"]),
     ("milter-no-scheme", "milters", ["opendkim:8891"], ["inet:HOST:PORT or unix:/path"]),
     ("milter-newline", "milters", ["inet:127.0.0.1:8891" + NL + "mynetworks=0.0.0.0/0"], ["control characters"]),
     ("milter-space", "milters", ["unix:/a b"], ["inet:HOST:PORT"]),
@@ -201,6 +224,8 @@ POSTFIX_CASES = [
     ("extra-vrfy", "main_cf_extra", {"disable_vrfy_command": "no"}, ["manages"]),
     ("extra-milter-maps", "main_cf_extra", {"smtpd_milter_maps": "cidr:/x"}, ["manages"]),
     ("extra-compat", "main_cf_extra", {"compatibility_level": "2"}, ["manages"]),
+    ("extra-line-length", "main_cf_extra", {"smtp_line_length_limit": "998"}, ["manages"]),
+    ("extra-mime-output", "main_cf_extra", {"disable_mime_output_conversion": "no"}, ["manages"]),
     (
         "extra-value-newline",
         "main_cf_extra",
@@ -427,6 +452,9 @@ def test_postfix_defaults_render_and_keep_the_relay_invariant():
     assert main["smtpd_milters"] == "unix:opendkim/opendkim.sock"
     assert main["smtpd_milter_maps"] == "cidr:/etc/postfix/milters_internal.cidr"
     assert main["non_smtpd_milters"] == "unix:opendkim/opendkim.sock, unix:dkimpy-milter/dkimpy-milter.sock"
+    # Mail leaves as the milters signed it (the lab sends 999 to 10,000-octet lines and 8-bit bodies).
+    assert main["smtp_line_length_limit"] == "0"
+    assert main["disable_mime_output_conversion"] == "yes"
     master = {tuple(e[:2]): e for e in _postfix.parse_master_cf(files[1]["content"])}
     assert (
         "smtpd_milters=unix:opendkim/opendkim.sock,unix:dkimpy-milter/dkimpy-milter.sock"
@@ -443,10 +471,64 @@ def test_postfix_managed_parameters_are_what_the_template_writes():
     values = copy.deepcopy(POSTFIX_OK)
     values["maillog_file"] = "/var/log/mail.log"
     values["smtpd_recipient_restrictions"] = ["reject_unauth_pipelining"]
+    values["master_services"] = POLICYD_SPF
     written = set(_postfix.parse_main_cf(postfix_files(services.postfix_config(values))[0]["content"]))
     assert written == set(_postfix.MANAGED)
     for name in ("relayhost", "smtpd_helo_required", "disable_vrfy_command", "smtpd_milter_maps"):
         assert name in _postfix.MANAGED
+
+
+# The SPF policy daemon as postfix-policyd-spf-python's README runs it (the inbound work adds it).
+POLICYD_SPF = service(
+    service="policyd-spf",
+    type="unix",
+    unpriv="n",
+    chroot="n",
+    maxproc="0",
+    command="spawn",
+    args=["user=policyd-spf", "argv=/usr/bin/policyd-spf"],
+)
+
+
+@pytest.mark.parametrize(("limit", "written"), [("3600s", "3600s"), (3600, "3600"), ("1h", "1h")])
+def test_policyd_spf_time_limit_is_written_with_its_service(limit, written):
+    values = copy.deepcopy(POSTFIX_OK)
+    values["policyd_spf_time_limit"] = limit
+    values["smtpd_recipient_restrictions"] = [
+        "reject_unauth_destination",
+        "check_policy_service unix:private/policyd-spf",
+    ]
+    assert "policyd-spf_time_limit" not in _postfix.parse_main_cf(
+        postfix_files(services.postfix_config(values))[0]["content"]
+    )
+    values["master_services"] = POLICYD_SPF
+    files = postfix_files(services.postfix_config(values))
+    main = _postfix.parse_main_cf(files[0]["content"])
+    assert main["policyd-spf_time_limit"] == written
+    assert (
+        main["smtpd_recipient_restrictions"]
+        == "reject_unauth_destination, check_policy_service unix:private/policyd-spf"
+    )
+    master = {tuple(e[:2]): e for e in _postfix.parse_master_cf(files[1]["content"])}
+    assert master[("policyd-spf", "unix")][7:] == ["spawn", "user=policyd-spf", "argv=/usr/bin/policyd-spf"]
+    assert services.postfix_relay_problems(files) == []
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "unix:private/policyd-spf",
+        "unix:/var/spool/postfix/private/p",
+        "inet:127.0.0.1:10023",
+        "inet:[::1]:10023",
+        "inet:policy.example.test:9998",
+    ],
+)
+def test_policy_service_endpoints_are_written(endpoint):
+    values = copy.deepcopy(POSTFIX_OK)
+    values["smtpd_recipient_restrictions"] = ["reject_unauth_destination", "check_policy_service " + endpoint]
+    main = _postfix.parse_main_cf(postfix_files(services.postfix_config(values))[0]["content"])
+    assert main["smtpd_recipient_restrictions"] == "reject_unauth_destination, check_policy_service " + endpoint
 
 
 def test_postfix_extras_render_after_the_managed_lines():
