@@ -28,7 +28,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._names import (
     check_selector,
     check_text,
 )
-from ansible_collections.mailauth.core.plugins.module_utils._reporting import build_dmarc, dmarc_uri
+from ansible_collections.mailauth.core.plugins.module_utils._reporting import build_dmarc, dmarc_uri, is_dmarc
 from ansible_collections.mailauth.core.plugins.module_utils._spf import build_spf
 from ansible_collections.mailauth.core.plugins.module_utils._txt import (
     from_wire_strings,
@@ -283,7 +283,7 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
     if spec["spf"]:
         spf["match"] = len(spf_records) == 1 and txt_equal(spf_records[0], spec["spf"])
     dmarc_name = "_dmarc." + domain
-    dmarc_records = [v for v in values(dmarc_name) if v.startswith("v=DMARC1")]
+    dmarc_records = [v for v in values(dmarc_name) if is_dmarc(v)]
     dmarc = {"name": dmarc_name, "records": dmarc_records, "expected": spec["dmarc"], "match": None}
     if spec["dmarc"]:
         dmarc["match"] = len(dmarc_records) == 1 and txt_equal(dmarc_records[0], spec["dmarc"])
@@ -366,7 +366,7 @@ def _report_authorisation(domain: str, dmarc_records: list, lookup: DnsLookup) -
         except LookupFailure as exc:
             findings.append(finding("warning", name, "dns-error", str(exc)))
             continue
-        if not any(v.startswith("v=DMARC1") for v in published):
+        if not any(is_dmarc(v) for v in published):
             findings.append(
                 finding(
                     "warning",

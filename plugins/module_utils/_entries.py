@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils import _schema
 from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import (
     DKIM_KEY_TYPES,
     DKIM_KEYS,
@@ -37,7 +38,8 @@ from ansible_collections.mailauth.core.plugins.module_utils._spf import SPF_MERG
 from ansible_collections.mailauth.core.plugins.module_utils._txt import parse_tag_list
 
 DEFAULT_TTL = 3600
-_ENTRY_KEYS = ("name", "zone", "ttl", "state", "spf", "spf_merge", "dkim", "dmarc", "mta_sts", "tls_rpt")
+_ENTRY_KEYS = _schema.keys(_schema.ENTRY)
+_STATES = _schema.choices(_schema.ENTRY, "state")
 
 
 class DesiredRecord(t.NamedTuple):
@@ -103,8 +105,8 @@ def desired_items(domains: list[dict]) -> list[DesiredRecord]:
     for domain, entry in entries:
         check_text({k: v for k, v in entry.items() if k in _ENTRY_KEYS}, domain)
         state = entry.get("state") or "present"
-        if state not in ("present", "absent"):
-            raise RecordError("%s: state must be present or absent, got %r" % (domain, state))
+        if state not in _STATES:
+            raise RecordError("%s: state must be %s, got %r" % (domain, " or ".join(_STATES), state))
         present = state == "present"
         zone = entry.get("zone")
         if zone is not None:
