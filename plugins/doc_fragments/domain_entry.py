@@ -162,6 +162,9 @@ options:
           ri:
             description: Report interval in seconds (removed by RFC 9989; lint warns).
             type: int
+          psd:
+            description: Public suffix domain flag (RFC 9989), V(y), V(n) or V(u).
+            type: str
           t:
             description: Test mode flag (RFC 9989), V(y) or V(n).
             type: str

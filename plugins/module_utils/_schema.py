@@ -150,7 +150,6 @@ DMARC = (
         "Public suffix domain flag (RFC 9989), V(y), V(n) or V(u).",
         tag="psd",
         choices=("y", "n", "u"),
-        option=False,
     ),
     _str("t", "Test mode flag (RFC 9989), V(y) or V(n).", tag="t", choices=("y", "n")),
     _str("value", "A complete DMARC record instead of the fields above."),
