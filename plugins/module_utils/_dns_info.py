@@ -18,6 +18,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._lint import (
     finding,
     lint_dkim_values,
     lint_dmarc_values,
+    lint_policy_values,
     lint_spf_values,
     spf_lookups,
 )
@@ -28,7 +29,12 @@ from ansible_collections.mailauth.core.plugins.module_utils._names import (
     check_selector,
     check_text,
 )
-from ansible_collections.mailauth.core.plugins.module_utils._reporting import build_dmarc, dmarc_uri, is_dmarc
+from ansible_collections.mailauth.core.plugins.module_utils._reporting import (
+    POLICY_KINDS,
+    build_dmarc,
+    dmarc_uri,
+    is_dmarc,
+)
 from ansible_collections.mailauth.core.plugins.module_utils._spf import build_spf
 from ansible_collections.mailauth.core.plugins.module_utils._txt import (
     from_wire_strings,
@@ -141,6 +147,9 @@ def authoritative_servers(domain: str, lookup: DnsLookup) -> tuple[str, list[dic
     return zone.to_text(omit_final_dot=True).lower(), servers
 
 
+_POLICIES = tuple(policy.kind for policy in POLICY_KINDS)
+
+
 # -- expected values ----------------------------------------------------------------------------------
 
 
@@ -162,8 +171,13 @@ def normalise_spec(spec: dict) -> dict:
     if not isinstance(spec, dict):
         raise RecordError("each entry of domains must be a dictionary, got %s" % type(spec).__name__)
     name = check_domain(spec.get("name"), "domain")
-    check_text({k: v for k, v in spec.items() if k in ("spf", "dmarc", "dkim")}, name)
+    check_text({k: v for k, v in spec.items() if k in ("spf", "dmarc", "dkim", *_POLICIES)}, name)
     out: dict = {"name": name, "spf": None, "dmarc": None, "dkim": []}
+    for policy in POLICY_KINDS:
+        out[policy.kind] = None
+        if spec.get(policy.kind) is not None:
+            check_name(policy.name(name), "%s: the %s record name" % (name, policy.label))
+            out[policy.kind] = policy.build(spec[policy.kind], name)
     if spec.get("spf") is not None:
         # Only compared with what DNS serves, never published: a pass-all record may be waited for.
         out["spf"] = build_spf(spec["spf"], name, allow_pass_all=True)
@@ -211,6 +225,17 @@ def expected_items(spec: dict) -> list[Expected]:
                 lambda v, e=expected_dmarc: len(v) == 1 and txt_equal(v[0], e),
             )
         )
+    for policy in POLICY_KINDS:
+        if spec.get(policy.kind):
+            items.append(
+                Expected(
+                    policy.name(spec["name"]),
+                    "%s %r" % (policy.label, spec[policy.kind]),
+                    lambda v, e=spec[policy.kind], p=policy: (
+                        [x for x in v if p.owns(x)] == [x for x in v if txt_equal(x, e)] != []
+                    ),
+                )
+            )
     for dkim in spec["dkim"]:
         name = "%s._domainkey.%s" % (dkim["selector"], spec["name"])
         if dkim["value"]:
@@ -248,6 +273,7 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
     """What DNS serves for one domain, with lint findings and matches against expected values."""
     domain = spec["name"]
     names = [domain, "_dmarc." + domain] + ["%s._domainkey.%s" % (d["selector"], domain) for d in spec["dkim"]]
+    names += [policy.name(domain) for policy in POLICY_KINDS]
     served, findings = _read_all(reader, names)
     view = served[reader.targets[0]]
 
@@ -287,6 +313,16 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
     dmarc = {"name": dmarc_name, "records": dmarc_records, "expected": spec["dmarc"], "match": None}
     if spec["dmarc"]:
         dmarc["match"] = len(dmarc_records) == 1 and txt_equal(dmarc_records[0], spec["dmarc"])
+    policies = {}
+    for policy in POLICY_KINDS:
+        name = policy.name(domain)
+        expected = spec.get(policy.kind)
+        records = [v for v in values(name) if policy.owns(v)]
+        policies[policy.kind] = {"name": name, "records": records, "expected": expected, "match": None}
+        if expected:
+            policies[policy.kind]["match"] = len(records) == 1 and txt_equal(records[0], expected)
+        if do_lint:
+            findings += lint_policy_values(policy, values(name), name, expected=bool(expected))
     dkim_out = []
     for dkim in spec["dkim"]:
         name = "%s._domainkey.%s" % (dkim["selector"], domain)
@@ -338,6 +374,7 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
         "spf": spf,
         "dmarc": dmarc,
         "dkim": dkim_out,
+        **policies,
         "served": served if len(served) > 1 or reader.servers else {},
         "consistent": consistent,
         "findings": _dedupe(findings),
@@ -402,7 +439,7 @@ def wait_until_served(
     """
     pending = [(target, item) for spec in specs for item in expected_items(spec) for target in reader.targets]
     if not pending:
-        raise DnsInfoError("wait needs something to wait for: give spf, dmarc or dkim for a domain")
+        raise DnsInfoError("wait needs something to wait for: give spf, dmarc, dkim, mta_sts or tls_rpt for a domain")
     start = clock()
     last: dict = {}
     while True:

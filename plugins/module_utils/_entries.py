@@ -28,12 +28,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._names import (
     check_text,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._provider import RecordSet
-from ansible_collections.mailauth.core.plugins.module_utils._reporting import (
-    build_dmarc,
-    build_mta_sts,
-    build_tls_rpt,
-    dmarc_uri,
-)
+from ansible_collections.mailauth.core.plugins.module_utils._reporting import POLICY_KINDS, build_dmarc, dmarc_uri
 from ansible_collections.mailauth.core.plugins.module_utils._spf import SPF_MERGE_MODES, build_spf
 from ansible_collections.mailauth.core.plugins.module_utils._txt import parse_tag_list
 
@@ -144,12 +139,10 @@ def desired_items(domains: list[dict]) -> list[DesiredRecord]:
                 rzone = check_domain(rzone, "%s: zone" % rdomain, True, 1) if rzone is not None else None
                 name = "%s._report._dmarc.%s" % (domain, rdomain)
                 own(domain, "report", rzone, state, merge, name, ttl, ["v=DMARC1"] if present else [])
-        if entry.get("mta_sts") is not None:
-            values = [build_mta_sts(entry["mta_sts"], domain)] if present else []
-            own(domain, "mta_sts", zone, state, merge, "_mta-sts." + domain, ttl, values)
-        if entry.get("tls_rpt") is not None:
-            values = [build_tls_rpt(entry["tls_rpt"], domain)] if present else []
-            own(domain, "tls_rpt", zone, state, merge, "_smtp._tls." + domain, ttl, values)
+        for policy in POLICY_KINDS:
+            if entry.get(policy.kind) is not None:
+                values = [policy.build(entry[policy.kind], domain)] if present else []
+                own(domain, policy.kind, zone, state, merge, policy.name(domain), ttl, values)
     return items
 
 

@@ -24,6 +24,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import 
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
 from ansible_collections.mailauth.core.plugins.module_utils._reporting import (
     DMARC_TAGS,
+    PolicyKind,
     dmarc_tag,
     dmarc_tags,
     dmarc_uri,
@@ -511,6 +512,36 @@ def lint_dmarc_values(values: list[str], record: str) -> list[dict]:
         findings.append(finding(ERROR, record, "dmarc-syntax", "no TXT value here starts with v=DMARC1"))
     for value in dmarc:
         findings += lint_dmarc_value(value, record)
+    return findings
+
+
+def lint_policy_values(policy: PolicyKind, values: list[str], record: str, expected: bool = False) -> list[dict]:
+    """Check the TXT values at an MTA-STS or TLS-RPT name: at most one record of the kind, valid.
+
+    RFC 8461 3.1 and RFC 8460 3: with several records the sender sees none. ``expected``: the
+    caller said one should be there.
+    """
+    code = policy.kind.replace("_", "-")
+    records = [v for v in values if policy.owns(v)]
+    findings: list[dict] = []
+    if not records and expected:
+        findings.append(
+            finding(ERROR, record, code + "-missing", "no %s record (v=%s)" % (policy.label, policy.version))
+        )
+    if len(records) > 1:
+        findings.append(
+            finding(
+                ERROR,
+                record,
+                code + "-multiple",
+                "%d %s records: senders ignore them all" % (len(records), policy.label),
+            )
+        )
+    for value in records:
+        try:
+            policy.build({"value": value}, record)
+        except RecordError as exc:
+            findings.append(finding(ERROR, record, code + "-syntax", str(exc)))
     return findings
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _schema
 from ansible_collections.mailauth.core.plugins.module_utils._fields import as_list, check_keys, choice, int_range
@@ -223,3 +224,27 @@ def build_tls_rpt(tls_rpt, domain: str = "the domain") -> str:
     if not uris:
         raise RecordError("%s.rua needs at least one address or https URL" % what)
     return "v=TLSRPTv1; rua=%s" % ",".join(dict.fromkeys(uris))
+
+
+class PolicyKind(t.NamedTuple):
+    """A TXT record a domain entry publishes beside DMARC: where it lives, its version tag and its builder."""
+
+    kind: str  # the key of the domain entry
+    prefix: str  # the record is at <prefix><domain>
+    version: str  # the value of its first tag, v=
+    label: str
+    build: t.Callable[..., str]
+
+    def name(self, domain: str) -> str:
+        return self.prefix + domain
+
+    def owns(self, value) -> bool:
+        """Whether a TXT value is a record of this kind (its first tag is v=<version>)."""
+        tags = parse_tag_list(value) if isinstance(value, str) else None
+        return bool(tags) and tags[0] == ("v", self.version)
+
+
+POLICY_KINDS = (
+    PolicyKind("mta_sts", "_mta-sts.", "STSv1", "MTA-STS", build_mta_sts),  # RFC 8461 3.1
+    PolicyKind("tls_rpt", "_smtp._tls.", "TLSRPTv1", "TLS-RPT", build_tls_rpt),  # RFC 8460 3
+)
