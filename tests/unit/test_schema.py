@@ -126,3 +126,27 @@ def test_every_dmarc_tag_of_the_table_is_known_to_validator_and_linter():
             assert tag.tag in _reporting.DMARC_TAGS
             codes = [f["code"] for f in _lint.lint_dmarc_value("v=DMARC1; p=none; %s=x" % tag.tag, "r")]
             assert "dmarc-unknown-tag" not in codes
+
+
+# -- one set of field names: dkim_key's output is a domain entry's DKIM selector ---------------------------------
+
+
+def test_dkim_key_result_feeds_a_domain_entry_and_dns_publish():
+    from ansible_collections.mailauth.core.plugins.filter.publish import dns_publish_entries
+    from ansible_collections.mailauth.core.plugins.module_utils import _dkim, _entries
+
+    key = _dkim.generate_private_key("ed25519")
+    spec = _dkim.KeySpec("example.test", "mx1", "ed25519", 256)
+    result = _dkim._result(spec, "ed25519", 256, "/etc/dkimkeys/example.test/mx1.private", key, True)
+    selector = {k: v for k, v in result.items() if k in _schema.keys(_schema.DKIM)}
+    assert selector == {"selector": "mx1", "key_type": "ed25519", "key_size": 256, "value": _dkim.dns_record(key)}
+    items = _entries.desired_items([{"name": result["domain"], "dkim": [selector]}])
+    assert [(i.rrset.name, i.rrset.values) for i in items] == [("mx1._domainkey.example.test", [result["value"]])]
+    entries = dns_publish_entries([{"name": "example.test", "dkim": {"selector": "mx1"}}], [result])["domains"]
+    assert entries[0]["dkim"] == [{"selector": "mx1", "value": result["value"]}]
+    # the names of version 0.1.0 still carry the same values
+    assert (result["type"], result["size"], result["record"]) == (
+        result["key_type"],
+        result["key_size"],
+        result["value"],
+    )
