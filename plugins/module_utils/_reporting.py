@@ -182,11 +182,18 @@ def check_dmarc_value(value, what: str = "DMARC record") -> tuple[str, list[str]
     return normalize(value), report_domains
 
 
+def _complete(intent) -> bool:
+    """Whether an intent given as a string is a complete record (``v=...``) rather than an id or an address."""
+    return isinstance(intent, str) and intent.lstrip()[:2].lower() == "v="
+
+
 def build_mta_sts(mta_sts, domain: str = "the domain") -> str:
     """``v=STSv1; id=...`` (RFC 8461 3.1)."""
     what = "%s: mta_sts" % domain
     check_text(mta_sts, what)
-    if isinstance(mta_sts, (str, int)) and not isinstance(mta_sts, bool):
+    if _complete(mta_sts):
+        mta_sts = {"value": mta_sts}
+    elif isinstance(mta_sts, (str, int)) and not isinstance(mta_sts, bool):
         mta_sts = {"id": mta_sts}
     check_keys(mta_sts, _MTA_STS_KEYS, what)
     if mta_sts.get("value") is not None:
@@ -209,7 +216,9 @@ def build_tls_rpt(tls_rpt, domain: str = "the domain") -> str:
     """``v=TLSRPTv1; rua=mailto:...`` (RFC 8460 3)."""
     what = "%s: tls_rpt" % domain
     check_text(tls_rpt, what)
-    if isinstance(tls_rpt, (str, list)):
+    if _complete(tls_rpt):
+        tls_rpt = {"value": tls_rpt}
+    elif isinstance(tls_rpt, (str, list)):
         tls_rpt = {"rua": tls_rpt}
     check_keys(tls_rpt, _TLS_RPT_KEYS, what)
     if tls_rpt.get("value") is not None:

@@ -56,3 +56,12 @@ def test_mail_dns_info_expects_what_dns_records_would_publish():
     assert check(["v=STSv1;  id=20260101", "foreign"]) and not check(["v=STSv1; id=1"]) and not check([])
     with pytest.raises(_reporting.RecordError, match=r"mta_sts\.id must be 1 to 32 letters or digits"):
         _dns_info.normalise_spec({"name": "example.test", "mta_sts": {"id": "a-b"}})
+
+
+def test_a_string_intent_is_a_complete_record_when_it_starts_with_v():
+    assert MTA_STS.build("v=STSv1;id=2") == "v=STSv1; id=2"
+    assert MTA_STS.build("20260101") == "v=STSv1; id=20260101"
+    assert TLS_RPT.build("v=TLSRPTv1;rua=mailto:t@example.test") == "v=TLSRPTv1; rua=mailto:t@example.test"
+    assert TLS_RPT.build("t@example.test") == "v=TLSRPTv1; rua=mailto:t@example.test"
+    with pytest.raises(_reporting.RecordError, match="value must be 'v=STSv1"):
+        MTA_STS.build("v=STSv2; id=1")
