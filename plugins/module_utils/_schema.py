@@ -217,21 +217,27 @@ def choices(fields: tuple, name: str) -> tuple:
     return field(fields, name).choices
 
 
+def _option(item: Field) -> dict:
+    """What the argument spec and the documentation of a field both say: type, elements, required, choices, default."""
+    entry: dict = {"type": item.type}
+    if item.elements:
+        entry["elements"] = item.elements
+    if item.required:
+        entry["required"] = True
+    if item.choices and item.spec_choices:
+        entry["choices"] = list(item.choices)
+    if item.default is not None:
+        entry["default"] = item.default
+    return entry
+
+
 def argument_spec(fields: tuple) -> dict:
     """The Ansible argument spec of a table (fields offered as options)."""
     spec = {}
     for item in fields:
         if not item.option:
             continue
-        entry: dict = {"type": item.type}
-        if item.elements:
-            entry["elements"] = item.elements
-        if item.required:
-            entry["required"] = True
-        if item.default is not None:
-            entry["default"] = item.default
-        if item.choices and item.spec_choices:
-            entry["choices"] = list(item.choices)
+        entry = _option(item)
         if item.no_log is not None:
             entry["no_log"] = item.no_log
         if item.options:
@@ -246,15 +252,7 @@ def docs(fields: tuple) -> dict:
     for item in fields:
         if not item.option:
             continue
-        entry: dict = {"description": list(item.doc) if len(item.doc) > 1 else item.doc[0], "type": item.type}
-        if item.elements:
-            entry["elements"] = item.elements
-        if item.required:
-            entry["required"] = True
-        if item.choices and item.spec_choices:
-            entry["choices"] = list(item.choices)
-        if item.default is not None:
-            entry["default"] = item.default
+        entry = {"description": list(item.doc) if len(item.doc) > 1 else item.doc[0], **_option(item)}
         if item.options:
             entry["suboptions"] = docs(item.options)
         out[item.name] = entry
