@@ -1,7 +1,7 @@
 # Copyright (c) mailauth.core contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Generated from plugins/module_utils/_providers.py by tests/gates/gen_provider_docs.py: do not edit.
+# Generated from plugins/module_utils/_providers.py by hacking/gen_provider_docs.py: do not edit.
 
 from __future__ import annotations
 

@@ -659,22 +659,31 @@ def ensure_keys(
             diff_before[plan.path] = before
             diff_after[plan.path] = after
         key_type, size = key_info(new_key) if new_key is not None else (plan.spec.key_type, plan.spec.size)
-        results.append(
-            {
-                "domain": plan.spec.domain,
-                "selector": plan.spec.selector,
-                "type": key_type,
-                "size": size,
-                "path": plan.path,
-                "record": dns_record(new_key) if new_key is not None else None,
-                "fingerprint": fingerprint(new_key) if new_key is not None else None,
-                "changed": changed,
-            }
-        )
+        results.append(_result(plan.spec, key_type, size, plan.path, new_key, changed))
     if not check_mode:
         cache.save()
     changed = bool(diff_after)
     return changed, results, _diff(diff_before, diff_after)
+
+
+def _result(spec: KeySpec, key_type: Optional[str], size: Optional[int], path: str, key: Any, changed: bool) -> dict:
+    """One entry of ``dkim_keys``: the fields of a domain entry's DKIM selector (``key_type``, ``key_size``,
+    ``value``) plus where the key lives; ``type``, ``size`` and ``record`` are the same values under the
+    names of version 0.1."""
+    record = dns_record(key) if key is not None else None
+    return {
+        "domain": spec.domain,
+        "selector": spec.selector,
+        "key_type": key_type,
+        "key_size": size,
+        "value": record,
+        "type": key_type,
+        "size": size,
+        "record": record,
+        "path": path,
+        "fingerprint": fingerprint(key) if key is not None else None,
+        "changed": changed,
+    }
 
 
 def _remove_keys(
@@ -695,18 +704,7 @@ def _remove_keys(
                 os.unlink(path)
                 emptied.add(os.path.dirname(path))
         key_type, size = key_info(old_key) if old_key is not None else (None, None)
-        results.append(
-            {
-                "domain": spec.domain,
-                "selector": spec.selector,
-                "type": key_type,
-                "size": size,
-                "path": path,
-                "record": dns_record(old_key) if old_key is not None else None,
-                "fingerprint": fingerprint(old_key) if old_key is not None else None,
-                "changed": changed,
-            }
-        )
+        results.append(_result(spec, key_type, size, path, old_key, changed))
     for directory in sorted(emptied):
         with contextlib.suppress(OSError):
             os.rmdir(directory)  # only succeeds when no other key is left

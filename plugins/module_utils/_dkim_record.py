@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from ansible_collections.mailauth.core.plugins.module_utils import _deps, _input
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _input, _schema
 from ansible_collections.mailauth.core.plugins.module_utils._fields import as_list, check_keys
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError, check_selector, check_text
 from ansible_collections.mailauth.core.plugins.module_utils._txt import normalize, parse_tag_list
@@ -25,25 +25,15 @@ CRYPTOGRAPHY = (
 )
 serialization, ed25519, rsa = (_deps.load(name) for name in CRYPTOGRAPHY)
 
-DKIM_KEY_TYPES = ("rsa", "ed25519")
+DKIM_KEY_TYPES = _schema.choices(_schema.DKIM, "key_type")
 RSA_SIZES = (1024, 2048, 3072, 4096)
 ED25519_SIZE = 256
 MIN_RSA_BITS = 1024
 RECOMMENDED_RSA_BITS = 2048
-DKIM_FLAGS = ("y", "s")
-DKIM_HASHES = ("sha256",)
-DKIM_SERVICE_TYPES = ("email", "*")
-DKIM_KEYS = (
-    "selector",
-    "key_type",
-    "key_size",
-    "public_key",
-    "flags",
-    "hash_algorithms",
-    "service_types",
-    "value",
-    "notes",
-)
+DKIM_FLAGS = _schema.choices(_schema.DKIM, "flags")
+DKIM_HASHES = _schema.choices(_schema.DKIM, "hash_algorithms")
+DKIM_SERVICE_TYPES = _schema.choices(_schema.DKIM, "service_types")
+DKIM_KEYS = _schema.keys(_schema.DKIM)
 
 
 def _require_cryptography() -> None:

@@ -16,6 +16,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._lint import (
     finding,
     lint_dkim_values,
     lint_dmarc_values,
+    lint_policy_values,
     lint_spf_values,
     spf_lookups,
 )
@@ -25,7 +26,12 @@ from ansible_collections.mailauth.core.plugins.module_utils._names import (
     check_selector,
     check_text,
 )
-from ansible_collections.mailauth.core.plugins.module_utils._reporting import build_dmarc, dmarc_uri
+from ansible_collections.mailauth.core.plugins.module_utils._reporting import (
+    POLICY_KINDS,
+    build_dmarc,
+    dmarc_uri,
+    is_dmarc,
+)
 from ansible_collections.mailauth.core.plugins.module_utils._resolver import DnsLookup, LookupFailure, query_server
 from ansible_collections.mailauth.core.plugins.module_utils._spf import build_spf
 from ansible_collections.mailauth.core.plugins.module_utils._txt import (
@@ -90,6 +96,9 @@ def authoritative_servers(domain: str, lookup: DnsLookup) -> tuple[str, list[dic
     return zone, servers
 
 
+_POLICIES = tuple(policy.kind for policy in POLICY_KINDS)
+
+
 # -- expected values ----------------------------------------------------------------------------------
 
 
@@ -114,8 +123,13 @@ def normalise_spec(spec: dict) -> dict:
         name = _input.lookup_name(spec.get("name"), "domain")
     except _input.InputError as exc:
         raise RecordError(str(exc)) from None
-    check_text({k: v for k, v in spec.items() if k in ("spf", "dmarc", "dkim")}, name)
+    check_text({k: v for k, v in spec.items() if k in ("spf", "dmarc", "dkim", *_POLICIES)}, name)
     out: dict = {"name": name, "spf": None, "dmarc": None, "dkim": []}
+    for policy in POLICY_KINDS:
+        out[policy.kind] = None
+        if spec.get(policy.kind) is not None:
+            check_name(policy.name(name), "%s: the %s record name" % (name, policy.label))
+            out[policy.kind] = policy.build(spec[policy.kind], name)
     if spec.get("spf") is not None:
         # Only compared with what DNS serves, never published: a pass-all record may be waited for.
         out["spf"] = build_spf(spec["spf"], name, allow_pass_all=True)
@@ -163,6 +177,17 @@ def expected_items(spec: dict) -> list[Expected]:
                 lambda v, e=expected_dmarc: len(v) == 1 and txt_equal(v[0], e),
             )
         )
+    for policy in POLICY_KINDS:
+        if spec.get(policy.kind):
+            items.append(
+                Expected(
+                    policy.name(spec["name"]),
+                    "%s %r" % (policy.label, spec[policy.kind]),
+                    lambda v, e=spec[policy.kind], p=policy: (
+                        [x for x in v if p.owns(x)] == [x for x in v if txt_equal(x, e)] != []
+                    ),
+                )
+            )
     for dkim in spec["dkim"]:
         name = "%s._domainkey.%s" % (dkim["selector"], spec["name"])
         if dkim["value"]:
@@ -200,6 +225,7 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
     """What DNS serves for one domain, with lint findings and matches against expected values."""
     domain = spec["name"]
     names = [domain, "_dmarc." + domain] + ["%s._domainkey.%s" % (d["selector"], domain) for d in spec["dkim"]]
+    names += [policy.name(domain) for policy in POLICY_KINDS]
     served, findings = _read_all(reader, names)
     view = served[reader.targets[0]]
     # A name whose query failed is temperror only: not also "no record".
@@ -237,10 +263,20 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
     if spec["spf"]:
         spf["match"] = len(spf_records) == 1 and txt_equal(spf_records[0], spec["spf"])
     dmarc_name = "_dmarc." + domain
-    dmarc_records = [v for v in values(dmarc_name) if v.startswith("v=DMARC1")]
+    dmarc_records = [v for v in values(dmarc_name) if is_dmarc(v)]
     dmarc = {"name": dmarc_name, "records": dmarc_records, "expected": spec["dmarc"], "match": None}
     if spec["dmarc"]:
         dmarc["match"] = len(dmarc_records) == 1 and txt_equal(dmarc_records[0], spec["dmarc"])
+    policies = {}
+    for policy in POLICY_KINDS:
+        name = policy.name(domain)
+        expected = spec.get(policy.kind)
+        records = [v for v in values(name) if policy.owns(v)]
+        policies[policy.kind] = {"name": name, "records": records, "expected": expected, "match": None}
+        if expected:
+            policies[policy.kind]["match"] = len(records) == 1 and txt_equal(records[0], expected)
+        if do_lint:
+            findings += lint_policy_values(policy, values(name), name, expected=bool(expected))
     dkim_out = []
     for dkim in spec["dkim"]:
         name = "%s._domainkey.%s" % (dkim["selector"], domain)
@@ -293,6 +329,7 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
         "spf": spf,
         "dmarc": dmarc,
         "dkim": dkim_out,
+        **policies,
         "served": served if len(served) > 1 or reader.servers else {},
         "consistent": consistent,
         "findings": _dedupe(findings),
@@ -321,7 +358,7 @@ def _report_authorisation(domain: str, dmarc_records: list, lookup: DnsLookup) -
         except LookupFailure as exc:
             findings.append(finding("warning", name, "dns-error", str(exc)))
             continue
-        if not any(v.startswith("v=DMARC1") for v in published):
+        if not any(is_dmarc(v) for v in published):
             findings.append(
                 finding(
                     "warning",
@@ -357,7 +394,7 @@ def wait_until_served(
     """
     pending = [(target, item) for spec in specs for item in expected_items(spec) for target in reader.targets]
     if not pending:
-        raise DnsInfoError("wait needs something to wait for: give spf, dmarc or dkim for a domain")
+        raise DnsInfoError("wait needs something to wait for: give spf, dmarc, dkim, mta_sts or tls_rpt for a domain")
     start = clock()
     last: dict = {}
     while True:

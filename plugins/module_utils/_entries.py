@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils import _schema
 from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import (
     DKIM_KEY_TYPES,
     DKIM_KEYS,
@@ -27,17 +28,13 @@ from ansible_collections.mailauth.core.plugins.module_utils._names import (
     check_text,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._provider import RecordSet
-from ansible_collections.mailauth.core.plugins.module_utils._reporting import (
-    build_dmarc,
-    build_mta_sts,
-    build_tls_rpt,
-    dmarc_uri,
-)
+from ansible_collections.mailauth.core.plugins.module_utils._reporting import POLICY_KINDS, build_dmarc, dmarc_uri
 from ansible_collections.mailauth.core.plugins.module_utils._spf import SPF_MERGE_MODES, build_spf
 from ansible_collections.mailauth.core.plugins.module_utils._txt import parse_tag_list
 
 DEFAULT_TTL = 3600
-_ENTRY_KEYS = ("name", "zone", "ttl", "state", "spf", "spf_merge", "dkim", "dmarc", "mta_sts", "tls_rpt")
+_ENTRY_KEYS = _schema.keys(_schema.ENTRY)
+_STATES = _schema.choices(_schema.ENTRY, "state")
 
 
 class DesiredRecord(t.NamedTuple):
@@ -103,8 +100,8 @@ def desired_items(domains: list[dict]) -> list[DesiredRecord]:
     for domain, entry in entries:
         check_text({k: v for k, v in entry.items() if k in _ENTRY_KEYS}, domain)
         state = entry.get("state") or "present"
-        if state not in ("present", "absent"):
-            raise RecordError("%s: state must be present or absent, got %r" % (domain, state))
+        if state not in _STATES:
+            raise RecordError("%s: state must be %s, got %r" % (domain, " or ".join(_STATES), state))
         present = state == "present"
         zone = entry.get("zone")
         if zone is not None:
@@ -142,12 +139,10 @@ def desired_items(domains: list[dict]) -> list[DesiredRecord]:
                 rzone = check_domain(rzone, "%s: zone" % rdomain, True, 1) if rzone is not None else None
                 name = "%s._report._dmarc.%s" % (domain, rdomain)
                 own(domain, "report", rzone, state, merge, name, ttl, ["v=DMARC1"] if present else [])
-        if entry.get("mta_sts") is not None:
-            values = [build_mta_sts(entry["mta_sts"], domain)] if present else []
-            own(domain, "mta_sts", zone, state, merge, "_mta-sts." + domain, ttl, values)
-        if entry.get("tls_rpt") is not None:
-            values = [build_tls_rpt(entry["tls_rpt"], domain)] if present else []
-            own(domain, "tls_rpt", zone, state, merge, "_smtp._tls." + domain, ttl, values)
+        for policy in POLICY_KINDS:
+            if entry.get(policy.kind) is not None:
+                values = [policy.build(entry[policy.kind], domain)] if present else []
+                own(domain, policy.kind, zone, state, merge, policy.name(domain), ttl, values)
     return items
 
 
@@ -178,22 +173,18 @@ def desired_records(domains: list[dict]) -> list[RecordSet]:
     return [item.rrset for item in desired_items(domains)]
 
 
-def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
-    """Domain entries whose ``dkim`` lists the generated keys of every host that signs for them.
+def key_records(keys: list[dict]) -> dict[str, dict[str, str]]:
+    """``{domain: {selector: record}}`` of DKIM key results (``record``, or ``value`` as the opendkim role gives).
 
-    ``keys`` are the per-key results of ``mailauth.core.dkim_key`` gathered from all hosts
-    (``domain``, ``selector``, ``record``), or the opendkim role's ``opendkim_dns_records``
-    (``value`` instead of ``record``). A key without a record yet (check mode, not generated)
-    is left out. Two hosts returning different records for one selector is an error: it means a
-    shared selector with different keys, which would break verification for one of them.
+    A key without a record yet (check mode, not generated) is left out. Two different records for
+    one (domain, selector) are an error: a shared selector with different keys would break
+    verification for one of them.
     """
     by_domain: dict[str, dict[str, str]] = {}
     if not isinstance(keys, (list, type(None))):
         raise RecordError(
             "keys must be a list of {domain, selector, record} dictionaries, got %s" % type(keys).__name__
         )
-    if not isinstance(domains, (list, type(None))):
-        raise RecordError("domains must be a list of domain entries, got %s" % type(domains).__name__)
     for index, key in enumerate(keys or []):
         if not isinstance(key, dict):
             raise RecordError("keys[%d] must be a dictionary, got %s" % (index, type(key).__name__))
@@ -212,6 +203,21 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
                 "or install the same key everywhere (shared-key mode)" % (selector, domain)
             )
         known[selector] = record
+    return by_domain
+
+
+def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
+    """Domain entries whose ``dkim`` lists the generated keys of every host that signs for them.
+
+    ``keys`` are the per-key results of ``mailauth.core.dkim_key`` gathered from all hosts
+    (``domain``, ``selector``, ``record``), or the opendkim role's ``opendkim_dns_records``
+    (``value`` instead of ``record``). A key without a record yet (check mode, not generated)
+    is left out. Two hosts returning different records for one selector is an error: it means a
+    shared selector with different keys, which would break verification for one of them.
+    """
+    by_domain = key_records(keys)
+    if not isinstance(domains, (list, type(None))):
+        raise RecordError("domains must be a list of domain entries, got %s" % type(domains).__name__)
     out = []
     for index, entry in enumerate(domains or []):
         if not isinstance(entry, dict):
@@ -225,6 +231,43 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
             entry.pop("dkim", None)
         out.append(entry)
     return out
+
+
+def publish_entries(domains: list[dict], keys: list[dict], missing: str = "fail") -> dict:
+    """The input of the dns_publish role's ``dns_records`` call, from the shared domain list.
+
+    Each entry keeps only the keys of a domain entry (``mail_hosts`` and other roles' keys go),
+    ``dkim`` becomes a list of selectors with the keys of a DKIM entry only, and a selector without
+    ``public_key`` or ``value`` takes its record from ``keys`` (see :func:`key_records`). When none is
+    found it is kept (``dns_records`` then fails naming it) or, with ``missing: skip``, dropped.
+    Returns ``{"domains": [...], "skipped": ["<selector>._domainkey.<domain>", ...]}``.
+    """
+    if missing not in ("fail", "skip"):
+        raise RecordError("missing must be fail or skip, got %r" % (missing,))
+    if not isinstance(domains, (list, type(None))):
+        raise RecordError("domains must be a list of domain entries, got %s" % type(domains).__name__)
+    by_domain = key_records(keys)
+    out, skipped = [], []
+    for index, entry in enumerate(domains or []):
+        if not isinstance(entry, dict):
+            raise RecordError("domains[%d] must be a dictionary, got %s" % (index, type(entry).__name__))
+        entry = {k: v for k, v in entry.items() if k in _ENTRY_KEYS}
+        if entry.get("dkim") is not None:
+            name = check_domain(entry.get("name"), "domains[%d].name" % index)
+            selectors = []
+            for dkim in _dkim_entries(entry["dkim"], name):
+                dkim = {k: v for k, v in dkim.items() if k in DKIM_KEYS}
+                if not dkim.get("public_key") and not dkim.get("value"):
+                    record = by_domain.get(name, {}).get(str(dkim.get("selector", "")).lower())
+                    if record:
+                        dkim["value"] = record
+                    elif missing == "skip":
+                        skipped.append("%s._domainkey.%s" % (dkim.get("selector", ""), name))
+                        continue
+                selectors.append(dkim)
+            entry["dkim"] = selectors
+        out.append(entry)
+    return {"domains": out, "skipped": skipped}
 
 
 def host_domains(entries: list[dict], host: str) -> list[dict]:

@@ -21,7 +21,14 @@ from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import 
     public_key_info,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
-from ansible_collections.mailauth.core.plugins.module_utils._reporting import DMARC_FO, DMARC_POLICIES, dmarc_uri
+from ansible_collections.mailauth.core.plugins.module_utils._reporting import (
+    DMARC_TAGS,
+    PolicyKind,
+    dmarc_tag,
+    dmarc_tags,
+    dmarc_uri,
+    is_dmarc,
+)
 from ansible_collections.mailauth.core.plugins.module_utils._resolver import DnsLookup, LookupFailure
 from ansible_collections.mailauth.core.plugins.module_utils._spf import (
     SPF_LOOKUP_LIMIT,
@@ -41,13 +48,6 @@ _MAX_WALK = 3 * SPF_LOOKUP_LIMIT
 
 ERROR = "error"
 WARNING = "warning"
-
-DMARC_TAGS = ("v", "p", "sp", "np", "adkim", "aspf", "rua", "ruf", "fo", "t", "psd")
-DMARC_REMOVED_TAGS = {
-    "pct": "use t=y to test a policy instead of a percentage",
-    "rf": "failure reports use one format (RFC 9991)",
-    "ri": "receivers send aggregate reports daily",
-}
 
 
 def finding(severity: str, record: str, code: str, message: str) -> dict:
@@ -372,52 +372,38 @@ def _address_voids(lookup: DnsLookup, host: str, void: t.Callable[[str], None]) 
 
 
 def lint_dmarc_value(value: str, record: str) -> list[dict]:
-    """Check one DMARC record (RFC 7489, and the changes of RFC 9989)."""
+    """Check one DMARC record (RFC 7489, and the changes of RFC 9989) with the tag rules of the record model."""
     findings: list[dict] = []
-    tags = parse_tag_list(value)
-    if not tags or tags[0] != ("v", "DMARC1"):
-        findings.append(
-            finding(ERROR, record, "dmarc-syntax", "a DMARC record is 'v=DMARC1; p=...' with v=DMARC1 first")
-        )
-        return findings
-    seen: dict[str, str] = {}
-    for name, tag_value in tags:
-        if name in seen:
-            findings.append(finding(ERROR, record, "dmarc-duplicate-tag", "tag %s= appears more than once" % name))
+    try:
+        tags = dmarc_tags(value, record, published=True)
+    except RecordError as exc:
+        code = "dmarc-duplicate-tag" if "appears twice" in str(exc) else "dmarc-syntax"
+        if code == "dmarc-syntax":
+            exc = RecordError("a DMARC record is 'v=DMARC1; p=...' with v=DMARC1 first")
+        return [finding(ERROR, record, code, str(exc))]
+    for name, tag_value in tags[1:]:
+        tag = DMARC_TAGS.get(name)
+        if tag is None:
+            findings.append(finding(WARNING, record, "dmarc-unknown-tag", "unknown tag %s= is ignored" % name))
             continue
-        seen[name] = tag_value
-        if name in DMARC_REMOVED_TAGS:
+        if tag.removed:
             findings.append(
                 finding(
                     WARNING,
                     record,
                     "dmarc-removed-tag",
-                    "%s= was removed by RFC 9989 (%s); older receivers may still read it"
-                    % (name, DMARC_REMOVED_TAGS[name]),
+                    "%s= was removed by RFC 9989 (%s); older receivers may still read it" % (name, tag.removed),
                 )
             )
-            continue
-        if name not in DMARC_TAGS:
-            findings.append(finding(WARNING, record, "dmarc-unknown-tag", "unknown tag %s= is ignored" % name))
-            continue
-        bad = None
-        if name in ("p", "sp", "np") and tag_value not in DMARC_POLICIES:
-            bad = "one of %s" % ", ".join(DMARC_POLICIES)
-        elif name in ("adkim", "aspf") and tag_value not in ("r", "s"):
-            bad = "r or s"
-        elif name == "t" and tag_value not in ("y", "n"):
-            bad = "y or n"
-        elif name == "psd" and tag_value not in ("y", "n", "u"):
-            bad = "y, n or u"
-        elif name == "fo" and any(x not in DMARC_FO for x in tag_value.replace(" ", "").split(":")):
-            bad = "a colon-separated list of 0, 1, d and s"
-        if bad:
-            findings.append(
-                finding(ERROR, record, "dmarc-value", "%s=%s is invalid; it must be %s" % (name, tag_value, bad))
-            )
-        if name in ("rua", "ruf"):
+        if tag.separator == ",":
             findings += _lint_dmarc_uris(name, tag_value, record)
-    if "p" not in seen:
+            continue
+        try:
+            dmarc_tag(tag, tag_value, name, raw=True)
+        except RecordError as exc:
+            findings.append(finding(ERROR, record, "dmarc-value", "%s=%s is invalid: %s" % (name, tag_value, exc)))
+    names = [name for name, _value in tags]
+    if "p" not in names:
         findings.append(
             finding(
                 WARNING,
@@ -426,7 +412,7 @@ def lint_dmarc_value(value: str, record: str) -> list[dict]:
                 "no p= tag: RFC 9989 receivers apply p=none and RFC 7489 receivers ignore the record",
             )
         )
-    elif tags[1][0] != "p":
+    elif names[1] != "p":
         findings.append(finding(WARNING, record, "dmarc-p-order", "RFC 7489 receivers expect p= right after v=DMARC1"))
     return findings
 
@@ -464,7 +450,7 @@ def _lint_dmarc_uris(name: str, tag_value: str, record: str) -> list[dict]:
 
 def lint_dmarc_values(values: list[str], record: str) -> list[dict]:
     """Check the TXT values at ``_dmarc.<domain>``: exactly one DMARC record, valid."""
-    dmarc = [v for v in values if v.startswith("v=DMARC1")]
+    dmarc = [v for v in values if is_dmarc(v)]
     findings: list[dict] = []
     if len(dmarc) > 1:
         findings.append(
@@ -474,6 +460,36 @@ def lint_dmarc_values(values: list[str], record: str) -> list[dict]:
         findings.append(finding(ERROR, record, "dmarc-syntax", "no TXT value here starts with v=DMARC1"))
     for value in dmarc:
         findings += lint_dmarc_value(value, record)
+    return findings
+
+
+def lint_policy_values(policy: PolicyKind, values: list[str], record: str, expected: bool = False) -> list[dict]:
+    """Check the TXT values at an MTA-STS or TLS-RPT name: at most one record of the kind, valid.
+
+    RFC 8461 3.1 and RFC 8460 3: with several records the sender sees none. ``expected``: the
+    caller said one should be there.
+    """
+    code = policy.kind.replace("_", "-")
+    records = [v for v in values if policy.owns(v)]
+    findings: list[dict] = []
+    if not records and expected:
+        findings.append(
+            finding(ERROR, record, code + "-missing", "no %s record (v=%s)" % (policy.label, policy.version))
+        )
+    if len(records) > 1:
+        findings.append(
+            finding(
+                ERROR,
+                record,
+                code + "-multiple",
+                "%d %s records: senders ignore them all" % (len(records), policy.label),
+            )
+        )
+    for value in records:
+        try:
+            policy.build({"value": value}, record)
+        except RecordError as exc:
+            findings.append(finding(ERROR, record, code + "-syntax", str(exc)))
     return findings
 
 

@@ -8,7 +8,7 @@ Each backend declares its ``name``, ``DESCRIPTION``, ``OPTIONS``, ``BATCHING`` a
 on its class (see ``_provider.Provider``). From this list come the ``provider`` choices and the
 provider options of ``dns_records`` (:func:`argument_spec`), their documentation (the doc fragment
 ``mailauth.core.dns_providers`` and the dns_publish role's options, written by
-``tests/gates/gen_provider_docs.py``), and :func:`get_provider`. Adding a provider adds one line
+``hacking/gen_provider_docs.py``), and :func:`get_provider`. Adding a provider adds one line
 to ``BACKENDS``. Backends import their third-party libraries only when instantiated.
 """
 

@@ -6,16 +6,24 @@
 from __future__ import annotations
 
 import re
+import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils import _schema
 from ansible_collections.mailauth.core.plugins.module_utils._fields import as_list, check_keys, choice, int_range
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError, check_domain, check_text
 from ansible_collections.mailauth.core.plugins.module_utils._txt import normalize, parse_tag_list
 
-DMARC_POLICIES = ("none", "quarantine", "reject")
-DMARC_FO = ("0", "1", "d", "s")
-_DMARC_KEYS = ("p", "sp", "np", "pct", "adkim", "aspf", "rua", "ruf", "fo", "ri", "t", "value")
-_MTA_STS_KEYS = ("id", "value")
-_TLS_RPT_KEYS = ("rua", "value")
+DMARC_POLICIES = _schema.choices(_schema.DMARC, "p")
+DMARC_FO = _schema.choices(_schema.DMARC, "fo")
+# DMARC tags by name, from the table: the builder, the validator and the linter share them.
+DMARC_TAGS = {item.tag: item for item in _schema.DMARC if item.tag}
+_DMARC_KEYS = _schema.keys(_schema.DMARC)
+_MTA_STS_KEYS = _schema.keys(_schema.MTA_STS)
+_TLS_RPT_KEYS = _schema.keys(_schema.TLS_RPT)
+# RFC 7489 6.4: dmarc-version = "v" *WSP "=" *WSP %x44 %x4d %x41 %x52 %x43 %x31. A quoted ABNF literal
+# ("v") is case-insensitive (RFC 5234 2.3), the %x bytes ("DMARC1") are not.
+_DMARC_VERSION = re.compile(r"[vV][ \t]*=[ \t]*DMARC1[ \t]*(?:;.*)?", re.DOTALL)
+_KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9.#$%&'*+/=?^_`{|}~\-]+\Z")
 _STS_ID = re.compile(r"[A-Za-z0-9]{1,32}\Z")
 _DMARC_SIZE = re.compile(r"[0-9]+[kmgtKMGT]?\Z")
@@ -71,6 +79,44 @@ def _tlsrpt_uri(item, what: str) -> str:
     return "mailto:%s" % check_mailbox(text, what)[0]
 
 
+def is_dmarc(value) -> bool:
+    """Whether a TXT value is a DMARC record: it starts with ``v=DMARC1`` (RFC 7489 6.4, ``v`` in any case)."""
+    return isinstance(value, str) and _DMARC_VERSION.fullmatch(value) is not None
+
+
+def dmarc_tag(tag: _schema.Field, value, what: str, raw: bool = False) -> tuple[str, list[str]]:
+    """One DMARC tag checked against its row of the table: ``(tag text, report domains)``.
+
+    ``value`` is a field's value (a list, a number, ``True``...) or, with ``raw``, the text of the
+    tag in a record; names and values are compared case-insensitively (RFC 7489 6.4: quoted ABNF
+    literals). Raises RecordError naming ``what``.
+    """
+    domains: list[str] = []
+    if tag.separator == ",":
+        items = value.split(",") if raw else as_list(value, what)
+        uris = []
+        for item in items:
+            if raw and not item.strip().lower().startswith("mailto:"):
+                raise RecordError("%s entries must be mailto: URIs, got %r" % (what, item.strip()))
+            uri, domain = dmarc_uri(item, what)
+            uris.append(uri)
+            domains.append(domain)
+        return ",".join(dict.fromkeys(uris)), list(dict.fromkeys(domains))
+    if tag.separator == ":":
+        items = value.split(":") if isinstance(value, str) else as_list(value, what)
+        options = [choice(str(x), tag.choices, what) for x in items]
+        return ":".join(dict.fromkeys(options)), domains
+    if tag.low is not None:
+        return str(int_range(value, tag.low, tag.high, what)), domains
+    if tag.choices:
+        if isinstance(value, bool) and tag.choices == ("y", "n"):
+            value = "y" if value else "n"
+        return choice(value, tag.choices, what), domains
+    if not isinstance(value, str) or not all(_KEYWORD.fullmatch(x.strip()) for x in value.split(":")):
+        raise RecordError("%s must be a colon-separated list of keywords, got %r" % (what, value))
+    return value.strip(), domains
+
+
 def build_dmarc(dmarc, domain: str = "the domain") -> tuple[str, list[str]]:
     """``(value, report_domains)`` for a ``dmarc`` intent; report_domains are the rua/ruf domains."""
     what = "%s: dmarc" % domain
@@ -84,92 +130,70 @@ def build_dmarc(dmarc, domain: str = "the domain") -> tuple[str, list[str]]:
             raise RecordError("%s: give either value or %s, not both" % (what, ", ".join(others)))
         return check_dmarc_value(dmarc["value"], what)
     if dmarc.get("p") is None:
-        raise RecordError("%s.p is required (none, quarantine or reject)" % what)
-    tags = ["v=DMARC1", "p=" + choice(dmarc["p"], DMARC_POLICIES, what + ".p")]
-    for name in ("sp", "np"):
-        if dmarc.get(name) is not None:
-            tags.append("%s=%s" % (name, choice(dmarc[name], DMARC_POLICIES, "%s.%s" % (what, name))))
-    if dmarc.get("pct") is not None:
-        tags.append("pct=%d" % int_range(dmarc["pct"], 0, 100, what + ".pct"))
-    for name in ("adkim", "aspf"):
-        if dmarc.get(name) is not None:
-            tags.append("%s=%s" % (name, choice(dmarc[name], ("r", "s"), "%s.%s" % (what, name))))
+        raise RecordError(
+            "%s.p is required (%s)" % (what, ", ".join(DMARC_POLICIES[:-1]) + " or " + DMARC_POLICIES[-1])
+        )
+    tags = ["v=DMARC1"]
     report_domains: list[str] = []
-    for name in ("rua", "ruf"):
-        uris = []
-        for item in as_list(dmarc.get(name), "%s.%s" % (what, name)):
-            uri, rdomain = dmarc_uri(item, "%s.%s" % (what, name))
-            if uri not in uris:
-                uris.append(uri)
-            if rdomain not in report_domains:
-                report_domains.append(rdomain)
-        if uris:
-            tags.append("%s=%s" % (name, ",".join(uris)))
-    if dmarc.get("fo") is not None:
-        fo = dmarc["fo"]
-        items = fo.split(":") if isinstance(fo, str) else as_list(fo, what + ".fo")
-        options = [choice(str(x), DMARC_FO, what + ".fo") for x in items]
-        tags.append("fo=" + ":".join(dict.fromkeys(options)))
-    if dmarc.get("ri") is not None:
-        tags.append("ri=%d" % int_range(dmarc["ri"], 0, 4294967295, what + ".ri"))
-    if dmarc.get("t") is not None:
-        test = dmarc["t"]
-        if isinstance(test, bool):
-            test = "y" if test else "n"
-        tags.append("t=" + choice(test, ("y", "n"), what + ".t"))
+    for tag in DMARC_TAGS.values():
+        if tag.option and dmarc.get(tag.name) is not None:
+            text, domains = dmarc_tag(tag, dmarc[tag.name], "%s.%s" % (what, tag.name))
+            if text:
+                tags.append("%s=%s" % (tag.tag, text))
+            report_domains += [d for d in domains if d not in report_domains]
     return "; ".join(tags), report_domains
+
+
+def dmarc_tags(value, what: str = "DMARC record", published: bool = False) -> list[tuple[str, str]]:
+    """The tags of a DMARC record, names lower-cased; raise RecordError if it is not one.
+
+    RFC 7489 6.4: ``v=DMARC1`` first (``DMARC1`` case-sensitive), white space (space, tab) allowed
+    around ``=`` and ``;``, each tag at most once. Input to publish refuses every control character
+    (tab included); a ``published`` record read from DNS may hold the tabs the ABNF allows.
+    """
+    if not isinstance(value, str):
+        raise RecordError("%s: value must be a string, got %r" % (what, value))
+    check_text(value.replace("\t", " ") if published else value, what)
+    tags = parse_tag_list(value)
+    if not tags or not is_dmarc(value) or tags[0][1] != "DMARC1":
+        raise RecordError("%s: a DMARC record starts with v=DMARC1, got %r" % (what, value[:40]))
+    seen = set()
+    out = []
+    for name, tag_value in tags:
+        name = name.lower()
+        if name in seen:
+            raise RecordError("%s: tag %s appears twice" % (what, name))
+        seen.add(name)
+        out.append((name, tag_value))
+    return out
 
 
 def check_dmarc_value(value, what: str = "DMARC record") -> tuple[str, list[str]]:
     """Validate a complete DMARC value; return ``(normalised value, report domains)``."""
-    if not isinstance(value, str):
-        raise RecordError("%s: value must be a string, got %r" % (what, value))
-    check_text(value, what)
-    tags = parse_tag_list(value)
-    if not tags or tags[0] != ("v", "DMARC1"):
-        raise RecordError("%s: a DMARC record starts with v=DMARC1, got %r" % (what, value[:40]))
-    known = {"v", "p", "sp", "np", "pct", "adkim", "aspf", "rua", "ruf", "fo", "ri", "rf", "t", "psd"}
-    seen = set()
     report_domains: list[str] = []
-    for name, tag_value in tags:
-        if name in seen:
-            raise RecordError("%s: tag %s appears twice" % (what, name))
-        seen.add(name)
-        if name not in known:
+    tags = dmarc_tags(value, what)
+    for name, tag_value in tags[1:]:
+        if name not in DMARC_TAGS:
             raise RecordError("%s: unknown tag %s=" % (what, name))
-        if name in ("p", "sp", "np"):
-            choice(tag_value, DMARC_POLICIES, "%s: %s" % (what, name))
-        elif name in ("adkim", "aspf"):
-            choice(tag_value, ("r", "s"), "%s: %s" % (what, name))
-        elif name == "pct":
-            int_range(tag_value, 0, 100, what + ": pct")
-        elif name == "ri":
-            int_range(tag_value, 0, 4294967295, what + ": ri")
-        elif name == "t":
-            choice(tag_value, ("y", "n"), what + ": t")
-        elif name == "psd":
-            choice(tag_value, ("y", "n", "u"), what + ": psd")
-        elif name == "fo":
-            for option in tag_value.replace(" ", "").split(":"):
-                choice(option, DMARC_FO, what + ": fo")
-        elif name in ("rua", "ruf"):
-            for item in tag_value.split(","):
-                item = item.strip()
-                if not item.lower().startswith("mailto:"):
-                    raise RecordError("%s: %s entries must be mailto: URIs, got %r" % (what, name, item))
-                rdomain = dmarc_uri(item, "%s: %s" % (what, name))[1]
-                if rdomain not in report_domains:
-                    report_domains.append(rdomain)
-    if "p" not in seen:
+        domains = dmarc_tag(DMARC_TAGS[name], tag_value, "%s: %s" % (what, name), raw=True)[1]
+        report_domains += [d for d in domains if d not in report_domains]
+    if "p" not in dict(tags):
         raise RecordError("%s: the p= tag is required" % what)
     return normalize(value), report_domains
+
+
+def _complete(intent) -> bool:
+    """Whether an intent given as a string is a complete record (``v=...``) rather than an id or an address."""
+    return isinstance(intent, str) and intent.lstrip()[:2].lower() == "v="
 
 
 def build_mta_sts(mta_sts, domain: str = "the domain") -> str:
     """``v=STSv1; id=...`` (RFC 8461 3.1)."""
     what = "%s: mta_sts" % domain
     check_text(mta_sts, what)
-    if isinstance(mta_sts, (str, int)) and not isinstance(mta_sts, bool):
+    if _complete(mta_sts):
+        mta_sts = {"value": mta_sts}
+    elif isinstance(mta_sts, (str, int)) and not isinstance(mta_sts, bool):
         mta_sts = {"id": mta_sts}
     check_keys(mta_sts, _MTA_STS_KEYS, what)
     if mta_sts.get("value") is not None:
@@ -192,7 +216,9 @@ def build_tls_rpt(tls_rpt, domain: str = "the domain") -> str:
     """``v=TLSRPTv1; rua=mailto:...`` (RFC 8460 3)."""
     what = "%s: tls_rpt" % domain
     check_text(tls_rpt, what)
-    if isinstance(tls_rpt, (str, list)):
+    if _complete(tls_rpt):
+        tls_rpt = {"value": tls_rpt}
+    elif isinstance(tls_rpt, (str, list)):
         tls_rpt = {"rua": tls_rpt}
     check_keys(tls_rpt, _TLS_RPT_KEYS, what)
     if tls_rpt.get("value") is not None:
@@ -207,3 +233,27 @@ def build_tls_rpt(tls_rpt, domain: str = "the domain") -> str:
     if not uris:
         raise RecordError("%s.rua needs at least one address or https URL" % what)
     return "v=TLSRPTv1; rua=%s" % ",".join(dict.fromkeys(uris))
+
+
+class PolicyKind(t.NamedTuple):
+    """A TXT record a domain entry publishes beside DMARC: where it lives, its version tag and its builder."""
+
+    kind: str  # the key of the domain entry
+    prefix: str  # the record is at <prefix><domain>
+    version: str  # the value of its first tag, v=
+    label: str
+    build: t.Callable[..., str]
+
+    def name(self, domain: str) -> str:
+        return self.prefix + domain
+
+    def owns(self, value) -> bool:
+        """Whether a TXT value is a record of this kind (its first tag is v=<version>)."""
+        tags = parse_tag_list(value) if isinstance(value, str) else None
+        return bool(tags) and tags[0] == ("v", self.version)
+
+
+POLICY_KINDS = (
+    PolicyKind("mta_sts", "_mta-sts.", "STSv1", "MTA-STS", build_mta_sts),  # RFC 8461 3.1
+    PolicyKind("tls_rpt", "_smtp._tls.", "TLSRPTv1", "TLS-RPT", build_tls_rpt),  # RFC 8460 3
+)

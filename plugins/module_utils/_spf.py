@@ -9,18 +9,19 @@ import ipaddress
 import re
 import typing as t
 
+from ansible_collections.mailauth.core.plugins.module_utils import _schema
 from ansible_collections.mailauth.core.plugins.module_utils._fields import as_list, check_keys
 from ansible_collections.mailauth.core.plugins.module_utils._input import MAX_LABEL, MAX_NAME
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError, check_domain, check_text
 from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, normalize
 
-SPF_MERGE_MODES = ("merge", "replace", "keep")
-SPF_ALL = ("-all", "~all", "?all", "+all")
+SPF_MERGE_MODES = _schema.choices(_schema.ENTRY, "spf_merge")
+SPF_ALL = _schema.choices(_schema.SPF, "all")
 SPF_MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 SPF_LOOKUP_MECHANISMS = ("include", "a", "mx", "ptr", "exists")
 SPF_LOOKUP_LIMIT = 10
 
-_SPF_KEYS = ("mechanisms", "ip4", "ip6", "include", "redirect", "all", "value", "allow_pass_all")
+_SPF_KEYS = _schema.keys(_schema.SPF)
 
 # RFC 7208 section 12. Macro letters c, r and t are allowed only in exp text (7.3); a transformer
 # digit is nonzero (7.3). Matched with fullmatch: a "$" would accept a final newline.

@@ -220,12 +220,28 @@ dkim_keys:
       description: The selector.
       type: str
       sample: mx1
+    key_type:
+      description:
+        - The key type (null for an absent key with O(state=absent)).
+        - The name a domain entry's DKIM selector uses (O(mailauth.core.dns_records#module:domains[].dkim[].key_type)).
+      type: str
+      sample: rsa
+    key_size:
+      description: The key size in bits (256 for Ed25519).
+      type: int
+      sample: 2048
+    value:
+      description:
+        - The same as RV(dkim_keys[].record), under the name a domain entry's DKIM selector uses
+          (O(mailauth.core.dns_records#module:domains[].dkim[].value)).
+      type: str
+      sample: "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
     type:
-      description: The key type (null for an absent key with O(state=absent)).
+      description: The same as RV(dkim_keys[].key_type) (the name of version 0.1.0).
       type: str
       sample: rsa
     size:
-      description: The key size in bits (256 for Ed25519).
+      description: The same as RV(dkim_keys[].key_size) (the name of version 0.1.0).
       type: int
       sample: 2048
     path:

@@ -41,6 +41,7 @@ requirements:
   - cryptography (to read DKIM public keys)
 extends_documentation_fragment:
   - mailauth.core.dns_providers
+  - mailauth.core.domain_entry
 attributes:
   check_mode:
     description: Plans and reads only; makes zero write calls.
@@ -49,184 +50,6 @@ attributes:
     description: Shows every changed name as zone-file text before and after.
     support: full
 options:
-  domains:
-    description:
-      - The mail domains and what to publish for each.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description: The mail domain.
-        type: str
-        required: true
-      zone:
-        description:
-          - The DNS zone that holds the domain's records. Found through the provider when omitted
-            (with O(provider=zonefile) the longest existing zone file, else the domain itself).
-        type: str
-      ttl:
-        description: TTL of the records (default 3600).
-        type: int
-      state:
-        description:
-          - V(present) publishes the records; V(absent) removes the values this module manages
-            (at the apex only the SPF value).
-        type: str
-        choices: [present, absent]
-        default: present
-      spf:
-        description: SPF intent for the domain apex. Omit to leave SPF alone.
-        type: dict
-        suboptions:
-          mechanisms:
-            description: Mechanisms such as V(mx), V(a), V(a:mail.example.test).
-            type: list
-            elements: str
-          ip4:
-            description: IPv4 addresses or networks.
-            type: list
-            elements: str
-          ip6:
-            description: IPv6 addresses or networks.
-            type: list
-            elements: str
-          include:
-            description: Domains for C(include:) mechanisms.
-            type: list
-            elements: str
-          redirect:
-            description: Domain for the C(redirect=) modifier.
-            type: str
-          all:
-            description:
-              - The final C(all) mechanism, for example V(-all) or V(~all).
-              - V(+all) (or V(all)), which lets every host on the Internet send mail as the domain, is refused
-                unless O(domains[].spf.allow_pass_all=true); so is V(?all) with no mechanism before it.
-            type: str
-          value:
-            description:
-              - A complete SPF record instead of the fields above.
-              - Refused when it ends in V(+all) (or V(?all) alone) unless O(domains[].spf.allow_pass_all=true),
-                and when its own terms need more than 10 DNS lookups (RFC 7208 4.6.4), whether DNS lint is on or off.
-            type: str
-          allow_pass_all:
-            description:
-              - Publish a record that lets every host pass SPF (V(+all), or V(?all) with nothing before it).
-                Without it such a record is refused. Almost never what you want.
-            type: bool
-            default: false
-      spf_merge:
-        description:
-          - How to treat an existing SPF record at the apex. V(merge) adds the desired mechanisms to
-            it, V(replace) replaces it, V(keep) leaves it as it is (and adds one only when none exists).
-        type: str
-        choices: [merge, replace, keep]
-        default: merge
-      dkim:
-        description: DKIM selectors of the domain.
-        type: list
-        elements: dict
-        suboptions:
-          selector:
-            description: The selector.
-            type: str
-            required: true
-          key_type:
-            description: The key type.
-            type: str
-            choices: [rsa, ed25519]
-          key_size:
-            description: The expected key size in bits (checked against the key).
-            type: int
-          public_key:
-            description:
-              - Base64 of the public key (SubjectPublicKeyInfo DER for RSA, raw 32 bytes for Ed25519),
-                or a PEM public key.
-            type: str
-          flags:
-            description: Flags for C(t=), V(y) and/or V(s).
-            type: list
-            elements: str
-          hash_algorithms:
-            description: Hash algorithms for C(h=).
-            type: list
-            elements: str
-          service_types:
-            description: Service types for C(s=).
-            type: list
-            elements: str
-          notes:
-            description: Text for C(n=).
-            type: str
-          value:
-            description:
-              - A complete C(v=DKIM1; k=...; p=...) value, for example the C(record) of an entry of
-                RV(mailauth.core.dkim_key#module:dkim_keys).
-            type: str
-      dmarc:
-        description: DMARC policy of the domain, published at C(_dmarc.<domain>).
-        type: dict
-        suboptions:
-          p:
-            description: Policy.
-            type: str
-          sp:
-            description: Subdomain policy.
-            type: str
-          np:
-            description: Policy for non-existent subdomains.
-            type: str
-          pct:
-            description: Percentage (removed by RFC 9989; lint warns).
-            type: int
-          adkim:
-            description: DKIM alignment, V(r) or V(s).
-            type: str
-          aspf:
-            description: SPF alignment, V(r) or V(s).
-            type: str
-          rua:
-            description: Aggregate report addresses (C(mailto:) is added when missing).
-            type: list
-            elements: str
-          ruf:
-            description: Failure report addresses.
-            type: list
-            elements: str
-          fo:
-            description: Failure reporting options.
-            type: str
-          ri:
-            description: Report interval in seconds (removed by RFC 9989; lint warns).
-            type: int
-          t:
-            description: Test mode flag (RFC 9989), V(y) or V(n).
-            type: str
-          value:
-            description: A complete DMARC record instead of the fields above.
-            type: str
-      mta_sts:
-        description: MTA-STS policy id, published at C(_mta-sts.<domain>).
-        type: dict
-        suboptions:
-          id:
-            description: The policy id (1 to 32 letters and digits).
-            type: str
-          value:
-            description: A complete C(v=STSv1; id=...) value.
-            type: str
-      tls_rpt:
-        description: TLS reporting, published at C(_smtp._tls.<domain>).
-        type: dict
-        suboptions:
-          rua:
-            description: Report addresses or https URLs.
-            type: list
-            elements: str
-          value:
-            description: A complete C(v=TLSRPTv1; rua=...) value.
-            type: str
   lint_dns:
     description:
       - Count the SPF DNS lookups (10-lookup and 2-void-lookup limits) through live DNS before publishing.
@@ -414,72 +237,15 @@ from ansible_collections.mailauth.core.plugins.module_utils import (
     _plan,
     _providers,
     _resolver,
+    _schema,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 from ansible_collections.mailauth.core.plugins.module_utils._provider import ProviderError
 
 
-def _list(**kwargs):
-    return dict(type="list", elements="str", **kwargs)
-
-
 def argument_spec() -> dict:
-    domain = dict(
-        name=dict(type="str", required=True),
-        zone=dict(type="str"),
-        ttl=dict(type="int"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        spf=dict(
-            type="dict",
-            options=dict(
-                mechanisms=_list(),
-                ip4=_list(),
-                ip6=_list(),
-                include=_list(),
-                redirect=dict(type="str"),
-                all=dict(type="str"),
-                value=dict(type="str"),
-                allow_pass_all=dict(type="bool", default=False),
-            ),
-        ),
-        spf_merge=dict(type="str", choices=["merge", "replace", "keep"], default="merge"),
-        dkim=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                selector=dict(type="str", required=True),
-                key_type=dict(type="str", choices=["rsa", "ed25519"]),
-                key_size=dict(type="int", no_log=False),
-                public_key=dict(type="str", no_log=False),
-                flags=_list(),
-                hash_algorithms=_list(),
-                service_types=_list(),
-                notes=dict(type="str"),
-                value=dict(type="str"),
-            ),
-        ),
-        dmarc=dict(
-            type="dict",
-            options=dict(
-                p=dict(type="str"),
-                sp=dict(type="str"),
-                np=dict(type="str"),
-                pct=dict(type="int"),
-                adkim=dict(type="str"),
-                aspf=dict(type="str"),
-                rua=_list(),
-                ruf=_list(),
-                fo=dict(type="str"),
-                ri=dict(type="int"),
-                t=dict(type="str"),
-                value=dict(type="str"),
-            ),
-        ),
-        mta_sts=dict(type="dict", options=dict(id=dict(type="str"), value=dict(type="str"))),
-        tls_rpt=dict(type="dict", options=dict(rua=_list(), value=dict(type="str"))),
-    )
     return dict(
-        domains=dict(type="list", elements="dict", required=True, options=domain),
+        **_schema.entry_argument_spec(),
         **_providers.argument_spec(),
         lint_dns=dict(type="bool", default=True),
         lint_nameserver=dict(type="str"),

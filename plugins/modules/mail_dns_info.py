@@ -6,17 +6,18 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: mail_dns_info
-short_description: Read and lint the SPF, DKIM and DMARC records live DNS serves
+short_description: Read and lint the SPF, DKIM, DMARC, MTA-STS and TLS-RPT records live DNS serves
 version_added: 0.1.0
 description:
-  - For a list of mail domains, queries live DNS and returns the SPF, DMARC and DKIM records found,
+  - For a list of mail domains, queries live DNS and returns the SPF, DMARC, DKIM, MTA-STS and TLS-RPT records found,
     lint findings (RFC 7208, RFC 7489 and RFC 9989, RFC 6376 and RFC 8301), the number of DNS lookups SPF
     evaluation needs (includes and redirects followed), and whether each given DKIM public key is the one published.
   - Queries the system resolver, or one given O(nameserver), or with O(all_authoritative=true) every
     authoritative nameserver of each domain's zone (found through its NS records) directly, and reports
     servers that serve different values.
   - With O(wait=true) it first waits until the expected values (O(domains[].spf), O(domains[].dmarc),
-    O(domains[].dkim)) are served by every queried server, for at most O(wait_timeout) seconds. This is
+    O(domains[].dkim), O(domains[].mta_sts), O(domains[].tls_rpt)) are served by every queried server,
+    for at most O(wait_timeout) seconds. This is
     the "publish, then wait, then sign" step between M(mailauth.core.dns_records) and enabling DKIM signing.
   - Never changes anything.
   - Control characters are refused in every string, names are checked with a full match and derived names
@@ -62,6 +63,21 @@ options:
         description:
           - The expected DMARC record, a complete value (C(v=DMARC1; p=...)) or the dictionary
             M(mailauth.core.dns_records) takes (C(p), C(sp), C(rua), ...). Sets RV(domains[].dmarc.match).
+        type: raw
+      mta_sts:
+        description:
+          - The expected MTA-STS record at C(_mta-sts.<name>), a complete value (C(v=STSv1; id=...)), the policy id,
+            or the dictionary M(mailauth.core.dns_records) takes (C(id) or C(value)). Sets RV(domains[].mta_sts.match).
+          - The record is read and linted (RFC 8461 3.1) whether or not this is given; a missing record is an error
+            only when it is given.
+        type: raw
+      tls_rpt:
+        description:
+          - The expected TLS-RPT record at C(_smtp._tls.<name>), a complete value (C(v=TLSRPTv1; rua=...)), a list of
+            report addresses or https URLs, or the dictionary M(mailauth.core.dns_records) takes (C(rua) or C(value)).
+            Sets RV(domains[].tls_rpt.match).
+          - The record is read and linted (RFC 8460 3) whether or not this is given; a missing record is an error only
+            when it is given.
         type: raw
       dkim:
         description:
@@ -249,6 +265,44 @@ domains:
           description: Whether exactly one DMARC record is served and it means the expected value; null without one.
           type: bool
       sample: {name: _dmarc.example.org, records: ["v=DMARC1; p=reject"], expected: null, match: null}
+    mta_sts:
+      description: The MTA-STS records at C(_mta-sts.<domain>), the expected value and whether it matches.
+      type: dict
+      contains:
+        name:
+          description: The name queried.
+          type: str
+        records:
+          description: The MTA-STS records found (TXT values whose first tag is C(v=STSv1)).
+          type: list
+          elements: str
+        expected:
+          description: The expected value as built from O(domains[].mta_sts); null when none was given.
+          type: str
+        match:
+          description: Whether exactly one MTA-STS record is served and it means the expected value; null without one.
+          type: bool
+      sample:
+        {name: _mta-sts.example.org, records: ["v=STSv1; id=20260101"], expected: "v=STSv1; id=20260101", match: true}
+    tls_rpt:
+      description: The TLS-RPT records at C(_smtp._tls.<domain>), the expected value and whether it matches.
+      type: dict
+      contains:
+        name:
+          description: The name queried.
+          type: str
+        records:
+          description: The TLS-RPT records found (TXT values whose first tag is C(v=TLSRPTv1)).
+          type: list
+          elements: str
+        expected:
+          description: The expected value as built from O(domains[].tls_rpt); null when none was given.
+          type: str
+        match:
+          description: Whether exactly one TLS-RPT record is served and it means the expected value; null without one.
+          type: bool
+      sample:
+        {name: _smtp._tls.example.org, records: ["v=TLSRPTv1; rua=mailto:tls@example.org"], expected: null, match: null}
     dkim:
       description: One entry per selector.
       type: list
@@ -347,6 +401,8 @@ def main() -> None:
                     name=dict(type="str", required=True),
                     spf=dict(type="raw"),
                     dmarc=dict(type="raw"),
+                    mta_sts=dict(type="raw"),
+                    tls_rpt=dict(type="raw"),
                     dkim=dict(
                         type="list",
                         elements="dict",

@@ -153,6 +153,79 @@ def test_wait_until_both_servers_serve_the_key(zones, module_runner):
     assert result["domains"][0]["dkim"][0]["public_key_match"] is True
 
 
+def test_mta_sts_and_tls_rpt_are_verified_and_linted(zones, module_runner):
+    """Everything dns_records publishes is verified: _mta-sts and _smtp._tls TXT (RFC 8461 3.1, RFC 8460 3)."""
+    bind = zones
+    add_txt(bind, "example.org", "_mta-sts.example.org.", "v=STSv1; id=20260101")
+    add_txt(bind, "example.org", "_smtp._tls.example.org.", "v=TLSRPTv1;rua=mailto:tls@example.org")
+    add_txt(bind, "example.org", "_smtp._tls.example.org.", "unrelated")
+    # example.net: two MTA-STS records (senders see no policy) and a TLS-RPT record with a bad URI
+    add_txt(bind, "example.net", "_mta-sts.example.net.", "v=STSv1; id=1")
+    add_txt(bind, "example.net", "_mta-sts.example.net.", "v=STSv1; id=2")
+    add_txt(bind, "example.net", "_smtp._tls.example.net.", "v=TLSRPTv1; rua=ftp://x.example.net/")
+    bind.wait_synced("example.org")
+    bind.wait_synced("example.net")
+    args = {
+        "domains": [
+            {
+                "name": "example.org",
+                "mta_sts": {"id": "20260101"},
+                "tls_rpt": {"rua": ["tls@example.org"]},
+            },
+            {"name": "example.net", "mta_sts": "v=STSv1; id=2"},
+            {"name": "example.test", "mta_sts": 7, "tls_rpt": ["tls@example.test"]},
+        ],
+        "nameserver": bind.servers[0],
+        "port": bind.port,
+        "all_authoritative": True,
+    }
+    for _step in ("check", "apply"):  # read-only: the same answer in check mode and without it
+        result = module_runner("mail_dns_info", args, check=_step == "check")
+        assert not result.get("failed"), result.get("msg")
+        assert result["changed"] is False
+        org, net, test = result["domains"]
+        assert org["mta_sts"] == {
+            "name": "_mta-sts.example.org",
+            "records": ["v=STSv1; id=20260101"],
+            "expected": "v=STSv1; id=20260101",
+            "match": True,
+        }
+        assert org["tls_rpt"]["records"] == ["v=TLSRPTv1;rua=mailto:tls@example.org"]
+        assert org["tls_rpt"]["expected"] == "v=TLSRPTv1; rua=mailto:tls@example.org"
+        assert org["tls_rpt"]["match"] is True  # compared semantically
+        assert [f for f in org["findings"] if f["code"].startswith(("mta-sts", "tls-rpt"))] == []
+        assert net["mta_sts"]["match"] is False
+        assert codes(net["findings"], "error") == ["mta-sts-multiple", "tls-rpt-syntax"]
+        assert net["tls_rpt"]["expected"] is None and net["tls_rpt"]["match"] is None
+        assert (test["mta_sts"]["records"], test["mta_sts"]["match"]) == ([], False)
+        assert codes(test["findings"], "error") == ["mta-sts-missing", "tls-rpt-missing"]
+
+
+def test_wait_for_mta_sts_and_tls_rpt(zones, module_runner):
+    bind = zones
+    add_txt(bind, "example.test", "_mta-sts.example.test.", "v=STSv1; id=abc")
+    add_txt(bind, "example.test", "_smtp._tls.example.test.", "v=TLSRPTv1; rua=https://rpt.example.test/v1")
+    result = module_runner(
+        "mail_dns_info",
+        {
+            "domains": [
+                {"name": "example.test", "mta_sts": "v=STSv1; id=abc", "tls_rpt": ["https://rpt.example.test/v1"]}
+            ],
+            "nameserver": bind.servers[0],
+            "port": bind.port,
+            "all_authoritative": True,
+            "wait": True,
+            "wait_timeout": 30,
+            "wait_interval": 0.2,
+        },
+    )
+    assert not result.get("failed"), result.get("msg")
+    domain = result["domains"][0]
+    assert domain["mta_sts"]["match"] is True and domain["tls_rpt"]["match"] is True
+    for server in bind.servers:
+        assert domain["served"][server]["_mta-sts.example.test"] == ["v=STSv1; id=abc"]
+
+
 class StaleServer:
     """An authoritative server on 127.0.0.4 that still serves old TXT values (a lagging secondary)."""
 

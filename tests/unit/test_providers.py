@@ -24,9 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "gen_provider_docs", ROOT / "tests" / "gates" / "gen_provider_docs.py"
-    )
+    spec = importlib.util.spec_from_file_location("gen_provider_docs", ROOT / "hacking" / "gen_provider_docs.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,7 +33,7 @@ def _generator():
 def test_checked_in_files_equal_the_generated_output():
     gen = _generator()
     for path, content in gen.outputs().items():
-        assert path.read_text(encoding="utf-8") == content, "%s is stale: run tests/gates/gen_provider_docs.py" % path
+        assert path.read_text(encoding="utf-8") == content, "%s is stale: run hacking/gen_provider_docs.py" % path
 
 
 def test_every_backend_is_in_the_module_spec_and_docs():

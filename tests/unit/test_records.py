@@ -355,6 +355,14 @@ def test_dmarc_full():
     assert report_domains == ["example.test", "reports.example.net"]
 
 
+def test_dmarc_psd_is_a_field():
+    # RFC 9989's psd tag: accepted as a field as it is in a complete value, with the same rule.
+    assert _reporting.build_dmarc({"p": "reject", "psd": "Y"})[0] == "v=DMARC1; p=reject; psd=y"
+    assert _reporting.build_dmarc("v=DMARC1; p=reject; psd=y")[0] == "v=DMARC1; p=reject; psd=y"
+    with pytest.raises(RecordError, match=r"dmarc\.psd must be one of y, n, u, got 'q'"):
+        _reporting.build_dmarc({"p": "reject", "psd": "q"}, "example.test")
+
+
 def test_dmarc_minimal_and_value():
     assert _reporting.build_dmarc({"p": "none"})[0] == "v=DMARC1; p=none"
     assert _reporting.build_dmarc("v=DMARC1;p=reject")[0] == "v=DMARC1; p=reject"
