@@ -5,8 +5,8 @@
 Two ways of doing the same work, each on a fresh container (``mailauth/debian12:latest``, no
 packages, empty apt lists) reached with the ``community.docker.docker`` connection:
 
-- ``bench/scale/converge.yml``: the roles ``mailauth.core.opendkim`` and ``mailauth.core.postfix``
-  as the first and last plays of playbooks/site.yml (DNS publishing skipped);
+- ``bench/scale/converge.yml``: the roles ``mailauth.core.opendkim``, ``mailauth.core.dkimpy_milter`` and
+  ``mailauth.core.postfix`` as the first and last plays of playbooks/site.yml (DNS publishing skipped);
 - ``bench/scale/loop_reference.yml``: one module run per domain per step, as loop-based roles do
   (key directory, ``opendkim-genkey``, key owner, KeyTable line, SigningTable line).
 

@@ -3,8 +3,8 @@
 """Benchmark: messages per second through Postfix with and without DKIM signing; prints a Markdown table.
 
 One container (``mailauth/debian12:latest``, ``community.docker.docker`` connection) configured by
-``bench/scale/mail_path.yml``: the roles ``mailauth.core.opendkim`` and ``mailauth.core.postfix``
-as in playbooks/site.yml, three signing domains (RSA-2048, ed25519, RSA-2048 + ed25519) and a
+``bench/scale/mail_path.yml``: the roles ``mailauth.core.opendkim``, ``mailauth.core.dkimpy_milter`` and
+``mailauth.core.postfix`` as in playbooks/site.yml, three signing domains (RSA-2048, ed25519, RSA-2048 + ed25519) and a
 ``transport_maps`` entry that relays ``sink.test`` to ``smtp-sink`` on 127.0.0.1 in the same
 container. Inside the container, ``smtp-source`` sends --messages messages over --sessions
 parallel SMTP sessions to Postfix on 127.0.0.1:25, and the run ends when Postfix's queue is

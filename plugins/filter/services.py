@@ -1,16 +1,17 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Jinja filters of the service roles: postfix_config, postfix_relay_problems, opendkim_config.
+"""Jinja filters of the service roles: postfix_config, postfix_relay_problems, opendkim_config,
+dkimpy_milter_config, dovecot_config.
 
-Thin wrappers over ``module_utils/_postfix.py`` and ``module_utils/_opendkim.py``: the roles'
-variables are validated there, in Python, before any template renders them.
+Thin wrappers over ``module_utils/_postfix.py``, ``_opendkim.py``, ``_dkimpy_milter.py`` and
+``_dovecot.py``: the roles' variables are validated there, in Python, before any template renders them.
 """
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.module_utils import _opendkim, _postfix
+from ansible_collections.mailauth.core.plugins.module_utils import _dkimpy_milter, _dovecot, _opendkim, _postfix
 from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
 
 
@@ -43,6 +44,16 @@ def opendkim_config(values):
     return _build("opendkim_config", "OpenDKIM", "opendkim_", _opendkim.build, values)
 
 
+def dkimpy_milter_config(values):
+    """The dkimpy_milter role's variables (without the dkimpy_milter_ prefix), validated for its templates."""
+    return _build("dkimpy_milter_config", "dkimpy-milter", "dkimpy_milter_", _dkimpy_milter.build, values)
+
+
+def dovecot_config(values):
+    """The dovecot role's variables (without the dovecot_ prefix), validated into what its templates render."""
+    return _build("dovecot_config", "Dovecot", "dovecot_", _dovecot.build, values)
+
+
 class FilterModule:
     """mailauth.core service-role filters."""
 
@@ -51,4 +62,6 @@ class FilterModule:
             "postfix_config": postfix_config,
             "postfix_relay_problems": postfix_relay_problems,
             "opendkim_config": opendkim_config,
+            "dkimpy_milter_config": dkimpy_milter_config,
+            "dovecot_config": dovecot_config,
         }

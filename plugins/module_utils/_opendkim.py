@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """OpenDKIM configuration: the opendkim role's variables validated into opendkim.conf and its host lists.
 
-:func:`build` checks every value that reaches opendkim.conf, dkimpy-milter.conf or a table
+:func:`build` checks every value that reaches opendkim.conf or a table
 with :mod:`_input` and returns what the templates render; :func:`conf` is the one list of the
 settings the role writes (OpenDKIM reads setting names case-insensitively, so extras are
 compared case-insensitively against it).
@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.mailauth.core.plugins.module_utils import _input
+from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter
 from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems, extras
 
 SETTING_NAME = r"[A-Za-z][A-Za-z0-9]*"
-_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-SOCKET = r"inet6?:" + _PORT + r"@(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])|local:/[A-Za-z0-9_./\-]+"
 # RFC 5322 field names (printable ASCII but the colon).
 HEADER_NAME = r"[!-9;-~]+"
 DAEMON_NAME = r"[A-Za-z0-9_.\-]+"
@@ -95,19 +93,12 @@ def setting_value(value: t.Any, field: str) -> str:
     return _input.text(value, field, scalars=True).strip()
 
 
-def _hosts(value: t.Any, field: str, p: Problems) -> t.List[str]:
+def hosts(value: t.Any, field: str, p: Problems) -> t.List[str]:
+    """A list of hosts (IP, CIDR or name), each checked; problems kept in p."""
     items = p.check(_input.string_list, value, field)
     return [
         h for h in (p.check(_input.host_or_network, h, "%s[%d]" % (field, i)) for i, h in enumerate(items or [])) if h
     ]
-
-
-def _unbracketed(host: str) -> str:
-    """An IPv6 entry without brackets (dkimpy-milter strips only a leading '[' and a final ']'); others as written."""
-    if "[" not in host:
-        return host
-    net = _input.network(host, "opendkim_internal_hosts")
-    return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
 
 
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
@@ -129,10 +120,10 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "auto_restart": bool(v["auto_restart"]),
         "rsa_keys": bool(v["rsa_keys"]),
     }
-    for name in ("socket", "dkimpy_milter_socket"):
-        out[name] = p.match(v[name], f(name), SOCKET, "inet:PORT@HOST (port 1-65535) or local:/absolute/path")
-    if out["socket"] and out["socket"] == out["dkimpy_milter_socket"]:
-        p.add("opendkim_socket and opendkim_dkimpy_milter_socket must differ")
+    out["socket"] = p.match(v["socket"], f("socket"), _milter.SOCKET, _milter.SOCKET_WHAT)
+    out["postfix_queue_directory"] = p.check(
+        _input.absolute_path, v["postfix_queue_directory"], f("postfix_queue_directory")
+    )
     if out["auto_restart"]:
         out["auto_restart_rate"] = p.match(
             v["auto_restart_rate"],
@@ -162,8 +153,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["resolver_nodefault_zones"] = [
         p.check(_input.domain, z, "%s[%d]" % (f("resolver_nodefault_zones"), i), 1) for i, z in enumerate(zones)
     ]
-    out["internal_hosts"] = _hosts(v["internal_hosts"], f("internal_hosts"), p)
-    out["trusted_hosts"] = _hosts(v["trusted_hosts"], f("trusted_hosts"), p)
+    out["internal_hosts"] = hosts(v["internal_hosts"], f("internal_hosts"), p)
+    out["trusted_hosts"] = hosts(v["trusted_hosts"], f("trusted_hosts"), p)
 
     conf_extra = extras(
         v["conf_extra"],
@@ -180,7 +171,6 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     if conf_extra:
         sections.append({"comment": "Extra settings (opendkim_conf_extra)", "settings": conf_extra})
     out["conf"] = sections
-    # dkimpy-milter splits a one-token InternalHosts file line on ':' (so '::1' broke the whole list):
-    # it gets the list inline, as a comma-separated dataset.
-    out["dkimpy_internal_hosts"] = "csl:" + ",".join(_unbracketed(h) for h in out["internal_hosts"])
+    out["postfix_milter"] = _milter.postfix_address(out["socket"], out["postfix_queue_directory"])
+    out["socket_directory"] = _milter.socket_directory(out["socket"])
     return out

@@ -332,17 +332,6 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["signing_milters"] = _milters(v["signing_milters"], f("signing_milters"), p)
     out["non_smtpd_milters"] = _milters(v["non_smtpd_milters"], f("non_smtpd_milters"), p)
 
-    out["sasl_mechanisms"] = [
-        m
-        for m in _list(
-            v["sasl_mechanisms"],
-            f("sasl_mechanisms"),
-            lambda x, y: _input.match(r"[A-Za-z0-9-]+", x, y, "a mechanism"),
-            p,
-        )
-        if m
-    ]
-
     aliases = v["aliases"]
     out["aliases"] = []
     if not isinstance(aliases, dict):

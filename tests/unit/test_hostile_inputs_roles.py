@@ -1,14 +1,14 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Hostile and malformed input to the postfix and opendkim roles, table-driven.
+"""Hostile and malformed input to the postfix, opendkim, dkimpy_milter and dovecot roles, table-driven.
 
 Each case changes one variable of a valid configuration (the roles' defaults) and asserts
-what a user sees: the role's validation (the filters ``postfix_config`` / ``opendkim_config``,
-its first tasks) fails with a message that names the variable and the problem, and raises
-no other exception. The relay cases pass that validation and are caught on the files as
-rendered from the role's own templates, by ``postfix_relay_problems``, before any is written.
-Nothing here writes a file: the lab and the opendkim scenario show the same refusals leave a
-converged host untouched.
+what a user sees: the role's validation (the filters ``postfix_config`` / ``opendkim_config`` /
+``dkimpy_milter_config`` / ``dovecot_config``, its first tasks) fails with a message that names
+the variable and the problem, and raises no other exception. The relay cases pass that
+validation and are caught on the files as rendered from the role's own templates, by
+``postfix_relay_problems``, before any is written. Nothing here writes a file: the lab and the
+opendkim scenario show the same refusals leave a converged host untouched.
 """
 
 from __future__ import annotations
@@ -59,14 +59,13 @@ POSTFIX_OK = {
     "milter_default_action": "tempfail",
     "milter_protocol": 6,
     "submission_enabled": True,
-    "sasl_mechanisms": ["plain", "login"],
 }
 
 OPENDKIM_OK = {
     "mode": "sv",
     "canonicalization": "relaxed/simple",
     "socket": "local:/var/spool/postfix/opendkim/opendkim.sock",
-    "dkimpy_milter_socket": "local:/var/spool/postfix/dkimpy-milter/dkimpy-milter.sock",
+    "postfix_queue_directory": "/var/spool/postfix",
     "pid_file": "/run/opendkim/opendkim.pid",
     "key_dir": "/etc/dkimkeys",
     "oversign_headers": ["From"],
@@ -82,6 +81,20 @@ OPENDKIM_OK = {
     "conf_extra": {},
     "rsa_keys": True,
 }
+
+DKIMPY_OK = {
+    "socket": "local:/var/spool/postfix/dkimpy-milter/dkimpy-milter.sock",
+    "opendkim_socket": OPENDKIM_OK["socket"],
+    "canonicalization": "relaxed/simple",
+    "internal_hosts": ["127.0.0.1", "::1"],
+    "originating_daemon_name": "ORIGINATING",
+    "pem_dir": "/etc/dkimkeys",
+    "key_dir": "/etc/dkimpy-milter/keys",
+    "postfix_queue_directory": "/var/spool/postfix",
+    "pid_file": "/run/dkimpy-milter/dkimpy-milter.pid",
+}
+
+DOVECOT_OK = {"sasl_mechanisms": ["plain", "login"]}
 
 NL = "\n"
 SERVICE = {"service": "2525", "type": "inet", "private": "n", "command": "smtpd"}
@@ -215,7 +228,6 @@ POSTFIX_CASES = [
     ("service-unknown-key", "master_services", service(servic="x"), ["unknown keys"]),
     ("service-duplicate", "master_services", service(service="smtp"), ["second time"]),
     ("service-args-string", "master_services", service(args="-o a=b"), ["must be a list"]),
-    ("sasl-newline", "sasl_mechanisms", ["plain" + NL + "auth_mechanisms = anonymous"], ["control characters"]),
     ("domain-newline", "domains", ["example.test" + NL + "mynetworks = 0.0.0.0/0"], ["postfix_domains[0]", "control"]),
     ("domain-hyphen", "domains", ["-bad-.example"], ["not a DNS label"]),
     ("domain-too-long", "domains", [("a" * 62 + ".") * 4 + "test"], ["longer than 253"]),
@@ -271,7 +283,6 @@ OPENDKIM_CASES = [
     ("socket-port", "socket", "inet:70000@127.0.0.1", ["port 1-65535"]),
     ("socket-relative", "socket", "local:run/opendkim.sock", ["local:/absolute/path"]),
     ("socket-space", "socket", "local:/run/a b.sock", ["local:/absolute/path"]),
-    ("socket-same", "dkimpy_milter_socket", OPENDKIM_OK["socket"], ["must differ"]),
     ("mode-unknown", "mode", "x", ["must be one of"]),
     ("mode-newline", "mode", "s" + NL + "Mode v", ["must be one of"]),
     ("canonicalization", "canonicalization", "relaxed/loose", ["must be one of"]),
@@ -317,6 +328,29 @@ OPENDKIM_CASES = [
 ]
 
 
+DKIMPY_CASES = [
+    ("socket-same", "socket", OPENDKIM_OK["socket"], ["must differ", "opendkim_socket"]),
+    ("socket-newline", "socket", "inet:8892@127.0.0.1" + NL + "Mode v", ["control characters"]),
+    ("socket-scheme", "socket", "tcp:8892", ["inet:PORT@HOST"]),
+    ("socket-port", "socket", "inet:0@127.0.0.1", ["port 1-65535"]),
+    ("canonicalization", "canonicalization", "relaxed/loose", ["must be one of"]),
+    ("daemon-newline", "originating_daemon_name", "ORIGINATING" + NL + "Mode v", ["control characters"]),
+    ("internal-newline", "internal_hosts", ["127.0.0.1" + NL + "0.0.0.0/0"], ["control characters"]),
+    ("internal-any4", "internal_hosts", ["0.0.0.0/0"], ["every address"]),
+    ("internal-string", "internal_hosts", "127.0.0.1", ["must be a list"]),
+    ("key-dir-relative", "key_dir", "keys", ["absolute path"]),
+    ("pem-dir-dotdot", "pem_dir", "/etc/dkimkeys/../shadow", ["'..'"]),
+    ("queue-newline", "postfix_queue_directory", "/var/spool/postfix" + NL, ["control characters"]),
+]
+
+DOVECOT_CASES = [
+    ("sasl-newline", "sasl_mechanisms", ["plain" + NL + "auth_mechanisms = anonymous"], ["control characters"]),
+    ("sasl-space", "sasl_mechanisms", ["plain login"], ["a mechanism"]),
+    ("sasl-string", "sasl_mechanisms", "plain", ["must be a list"]),
+    ("sasl-empty", "sasl_mechanisms", [], ["at least one"]),
+]
+
+
 def _env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(ROOT / "roles")),
@@ -344,6 +378,8 @@ def postfix_files(settings) -> list:
 ROLES = [
     (services.postfix_config, "Invalid Postfix input: ", "postfix_", POSTFIX_OK, POSTFIX_CASES),
     (services.opendkim_config, "Invalid OpenDKIM input: ", "opendkim_", OPENDKIM_OK, OPENDKIM_CASES),
+    (services.dkimpy_milter_config, "Invalid dkimpy-milter input: ", "dkimpy_milter_", DKIMPY_OK, DKIMPY_CASES),
+    (services.dovecot_config, "Invalid Dovecot input: ", "dovecot_", DOVECOT_OK, DOVECOT_CASES),
 ]
 REFUSALS = [(role[:4], *case[1:]) for role in ROLES for case in role[4]]
 
@@ -378,7 +414,7 @@ def test_relay_invariant_on_rendered_files(changes, words):
 
 def test_case_count():
     """The issue asks for at least 150 hostile cases in all; these are the roles' share."""
-    assert len(POSTFIX_CASES) + len(RELAY_CASES) + len(OPENDKIM_CASES) >= 150
+    assert len(POSTFIX_CASES) + len(RELAY_CASES) + len(OPENDKIM_CASES) + len(DKIMPY_CASES) + len(DOVECOT_CASES) >= 150
 
 
 def test_postfix_defaults_render_and_keep_the_relay_invariant():
@@ -461,12 +497,55 @@ def test_opendkim_defaults_render():
     assert len(names) == len(set(n.lower() for n in names))
     assert {n.lower() for n in names} <= set(_opendkim.MANAGED)
     assert "Socket\t\tlocal:/var/spool/postfix/opendkim/opendkim.sock" in conf
-    assert settings["dkimpy_internal_hosts"] == "csl:127.0.0.1,::1"
-    values = copy.deepcopy(OPENDKIM_OK)
+    assert settings["postfix_milter"] == "unix:opendkim/opendkim.sock"
+    assert settings["socket_directory"] == "/var/spool/postfix/opendkim"
+
+
+@pytest.mark.parametrize(
+    ("socket", "address", "directory"),
+    [
+        (
+            "local:/var/spool/postfix/opendkim/opendkim.sock",
+            "unix:opendkim/opendkim.sock",
+            "/var/spool/postfix/opendkim",
+        ),
+        ("local:/run/opendkim/opendkim.sock", "unix:/run/opendkim/opendkim.sock", "/run/opendkim"),
+        ("local:/var/spool/postfixx/o.sock", "unix:/var/spool/postfixx/o.sock", "/var/spool/postfixx"),
+        ("inet:8891@127.0.0.1", "inet:127.0.0.1:8891", None),
+        ("inet:8891@localhost", "inet:localhost:8891", None),
+    ],
+)
+def test_milter_socket_as_postfix_reaches_it(socket, address, directory):
+    values = {**copy.deepcopy(OPENDKIM_OK), "socket": socket}
+    settings = services.opendkim_config(values)
+    assert (settings["postfix_milter"], settings["socket_directory"]) == (address, directory)
+    dkimpy = services.dkimpy_milter_config({**copy.deepcopy(DKIMPY_OK), "socket": socket, "opendkim_socket": ""})
+    assert (dkimpy["postfix_milter"], dkimpy["socket_directory"]) == (address, directory)
+
+
+def test_dkimpy_milter_defaults_render():
+    settings = services.dkimpy_milter_config(copy.deepcopy(DKIMPY_OK))
+    assert settings["internal_hosts"] == "csl:127.0.0.1,::1"
+    assert settings["postfix_milter"] == "unix:dkimpy-milter/dkimpy-milter.sock"
+    conf = render(
+        "dkimpy_milter/templates/dkimpy-milter.conf.j2",
+        dkimpy_milter_settings=settings,
+        dkimpy_milter_pid_file="/run/dkimpy-milter/dkimpy-milter.pid",
+    )
+    assert "Socket\t\t\tlocal:/var/spool/postfix/dkimpy-milter/dkimpy-milter.sock" in conf
+    assert "InternalHosts\t\tcsl:127.0.0.1,::1" in conf
+    values = copy.deepcopy(DKIMPY_OK)
     values["internal_hosts"] = ["[::1]", "[2001:db8::]/32", "10.0.0.0/8", "mail.example.test"]
-    assert services.opendkim_config(values)["dkimpy_internal_hosts"] == (
+    assert services.dkimpy_milter_config(values)["internal_hosts"] == (
         "csl:::1,2001:db8::/32,10.0.0.0/8,mail.example.test"
     )
+
+
+def test_dovecot_defaults_render():
+    settings = services.dovecot_config(copy.deepcopy(DOVECOT_OK))
+    conf = render("dovecot/templates/local.conf.j2", dovecot_settings=settings)
+    assert "auth_mechanisms = plain login" in conf
+    assert "unix_listener /var/spool/postfix/private/auth {" in conf
 
 
 def test_opendkim_extras_render_last():
