@@ -42,7 +42,7 @@ def as_sent(raw: bytes) -> bytes:
 def dkim_verdicts(raw: bytes, dnsfunc: DnsFunc = None) -> list[dict]:
     """The verdict of every DKIM-Signature of a message (as_sent form), in header order."""
     verifier = dkim.DKIM(raw)
-    count = sum(1 for name, _ in verifier.headers if name.lower() == b"dkim-signature")
+    count = sum(1 for header in verifier.headers if header[0].lower() == b"dkim-signature")
     out = []
     for idx in range(count):
         try:
