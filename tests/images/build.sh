@@ -37,8 +37,9 @@ if ! need debootstrap; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
 fi
 
-# Packages every lab host needs so that Ansible can manage it.
-include=python3,python3-apt,sudo,ca-certificates,iproute2,procps,netbase,less
+# Packages every lab host needs so that Ansible can manage it, and systemd as PID 1 (the
+# containers boot like a real host: units, enabled services, reloads, a restart brings them back).
+include=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,ca-certificates,iproute2,procps,netbase,less
 
 build_one() {
   local tag=$1 suite=$2
@@ -59,9 +60,9 @@ build_one() {
   rm -f "$root.log"
   # The container's apt uses the same mirror as the host.
   printf 'deb %s %s main\n' "$mirror" "$suite" >"$root/etc/apt/sources.list"
-  # Containers have no init: package scripts must not start services; the roles do.
-  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-  chmod 0755 "$root/usr/sbin/policy-rc.d"
+  # No policy-rc.d: as on a real host, package scripts start their services (systemd is PID 1).
+  # Booted unprivileged with --cgroupns=host, /sys/fs/cgroup read-write and tmpfs on /run,
+  # /run/lock and /tmp, both images reach `running` with no unit masked (systemd 252 and 257).
   # Keep the image small.
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*
   # No package lists in the image: date the lists directory to the epoch so that
@@ -72,7 +73,8 @@ build_one() {
     --change "LABEL mailauth.build=$build_id" \
     --change "LABEL mailauth.suite=$suite" \
     --change 'ENV LANG=C.UTF-8' \
-    --change 'CMD ["/bin/sleep", "infinity"]' \
+    --change 'ENV container=docker' \
+    --change 'CMD ["/lib/systemd/systemd"]' \
     - "$image" >/dev/null
   echo "built $image in $((SECONDS - start)) s"
 }
