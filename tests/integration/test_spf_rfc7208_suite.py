@@ -25,7 +25,7 @@ import dns.zone
 import pytest
 import spf
 import yaml
-from conftest import _stop, _wait, dns_query, free_port, loopback_aliases
+from servers import _stop, _wait, dns_query, free_port, loopback_aliases
 
 from ansible_collections.mailauth.core.plugins.module_utils import _dns_info
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
