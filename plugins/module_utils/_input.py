@@ -213,6 +213,25 @@ def smtp_reply_code(value: t.Any, field: str, classes: str = "45") -> int:
     return value
 
 
+def enhanced_status_code(value: t.Any, field: str, classes: str = "45") -> str:
+    """An RFC 3463 enhanced status code class.subject.detail (e.g. 5.7.23), its class in classes."""
+    text(value, field)
+    if re.fullmatch(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}", value) is None:
+        raise InputError("%s must be an enhanced status code like 5.7.23 (RFC 3463), got %s" % (field, _show(value)))
+    if value[0] not in classes:
+        raise InputError("%s: %s must start with %s" % (field, _show(value), " or ".join(classes)))
+    return value
+
+
+def authserv_id(value: t.Any, field: str) -> str:
+    """The authserv-id of Authentication-Results (RFC 8601 2.5): one host-name-like token, no spaces or ';'.
+
+    Every component of a host (SPF policy, OpenDKIM, OpenDMARC, ARC) writes and trusts the same
+    one, compared case-insensitively, so it is returned lower-cased.
+    """
+    return domain(value, field, min_labels=1)
+
+
 # -- paths ------------------------------------------------------------------------------------
 
 
