@@ -79,9 +79,16 @@ def test_defaults_enforce_reject_and_tag_quarantine():
     assert out["ignore_hosts"] == ["127.0.0.1", "::1"]
 
 
-def test_hold_quarantined():
-    conf, _ = settings(hold_quarantined=True)
+@pytest.mark.parametrize("value", [True, "true", "yes"])
+def test_hold_quarantined(value):
+    conf, _ = settings(hold_quarantined=value)
     assert conf["HoldQuarantinedMessages"] == "true"
+
+
+@pytest.mark.parametrize("value", [False, "false", "no"])
+def test_enforce_false_as_extra_vars_give_it(value):
+    conf, _ = settings(enforce=value)
+    assert conf["RejectFailures"] == "false"
 
 
 def test_enforce_off_tags_only_even_with_hold():
@@ -126,8 +133,10 @@ def test_extras_are_rendered_sorted():
         ({"authserv_id": "mx2.example.net;dkim=pass"}, "opendmarc_authserv_id"),
         ({"authserv_id": "mx2.example.net\n"}, "opendmarc_authserv_id"),
         ({"spf_source": "both"}, "opendmarc_spf_source"),
-        ({"enforce": "yes"}, "opendmarc_enforce"),
-        ({"hold_quarantined": "no"}, "opendmarc_hold_quarantined"),
+        ({"enforce": "maybe"}, "opendmarc_enforce"),
+        ({"hold_quarantined": 2}, "opendmarc_hold_quarantined"),
+        ({"auto_restart": "sometimes"}, "opendmarc_auto_restart"),
+        ({"ignore_authenticated_clients": None}, "opendmarc_ignore_authenticated_clients"),
         ({"socket": "unix:/tmp/x.sock"}, "opendmarc_socket"),
         ({"socket": "local:/var/spool/postfix/opendmarc/o.sock\nSocket x"}, "opendmarc_socket"),
         ({"postfix_queue_directory": "spool"}, "opendmarc_postfix_queue_directory"),
