@@ -104,6 +104,10 @@ def server(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, 
             ],
         ),
         (
+            "Upstreams on loopback (a forwarder or stub on this host) are queried only when this says no.",
+            [("do-not-query-localhost", "no" if o.get("loopback_upstreams") else None)],
+        ),
+        (
             "Local zones: the defaults unbound answers itself (RFC 6761), but for the zones that must be looked up.",
             [
                 ("unblock-lan-zones", "yes" if lan else "no"),
@@ -286,6 +290,11 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         for z in out[kind]:
             for a in own.intersection(z["addresses"]):
                 p.add("%s: %s of %s is unbound itself (a loop)" % (f(kind), a, z["zone"]))
+    out["loopback_upstreams"] = any(
+        ipaddress.ip_address(a.split("@")[0]).is_loopback
+        for z in out["forward_zones"] + out["stub_zones"]
+        for a in z["addresses"]
+    )
     both = {z["name"] for z in out["forward_zones"]} & {z["name"] for z in out["stub_zones"]}
     if both:
         p.add("%s and %s both hold %s" % (f("forward_zones"), f("stub_zones"), ", ".join(sorted(both))))

@@ -305,3 +305,12 @@ def test_strings_from_the_command_line_are_read_as_ansible_reads_them():
     got = conf_lines(render("unbound.conf.j2", settings))
     assert "num-threads: 2" in got and "prefetch: no" in got and "cache-max-ttl: 3600" in got
     assert 'module-config: "iterator"' in got
+
+
+def test_loopback_upstreams_are_allowed_only_when_listed():
+    """unbound never queries 127.0.0.0/8 or ::1 unless do-not-query-localhost is no: only set for such an upstream."""
+    assert "do-not-query-localhost: no" not in conf_lines(render("unbound.conf.j2", build()))
+    remote = build(forward_zones=[{"name": ".", "addresses": [LAB_NS]}])
+    assert "do-not-query-localhost: no" not in conf_lines(render("unbound.conf.j2", remote))
+    local = build(interfaces=["127.0.0.1"], stub_zones=[{"name": "corp.test", "addresses": ["127.0.0.2@5300"]}])
+    assert "do-not-query-localhost: no" in conf_lines(render("unbound.conf.j2", local))
