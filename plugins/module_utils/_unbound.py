@@ -329,7 +329,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             for item in value if isinstance(value, list) else [value]:
                 if item is not None:
                     lines.append([name, item])
-        sections.append({"comment": comment, "settings": lines})
+        if lines:
+            sections.append({"comment": comment, "settings": lines})
     if server_extra:
         sections.append(
             {
