@@ -170,9 +170,12 @@ class Provider:
     A backend declares, on its class: ``name`` (the value of the module's ``provider`` option),
     ``DESCRIPTION`` (one line for the docs), ``OPTIONS`` (name -> :func:`option`; the module's
     and the role's options and the doc fragment are built from it), ``BATCHING`` (how a zone's
-    changes become requests, for the docs) and ``REQUIREMENTS`` (the libraries it needs, as
-    ``_deps`` import names). It implements ``get_rrsets`` and ``apply``, and either ``find_zone``
-    or ``list_zones`` (the base ``find_zone`` picks the longest matching zone from ``list_zones``).
+    changes become requests, for the docs), ``REQUIREMENTS`` (the libraries it needs, as
+    ``_deps`` import names), ``LIBRARIES`` (the pip requirement of each top-level package of
+    ``REQUIREMENTS``; requirements.txt is generated from them) and ``FALLBACK`` (True for a
+    record-by-record backend listed after the native ones). It implements ``get_rrsets`` and
+    ``apply``, and either ``find_zone`` or ``list_zones`` (the base ``find_zone`` picks the longest
+    matching zone from ``list_zones``).
     Every API round trip is counted in ``self.calls`` under ``read`` or ``write`` (use :meth:`count`).
     """
 
@@ -181,6 +184,8 @@ class Provider:
     OPTIONS: t.ClassVar[dict] = {}
     BATCHING = ""
     REQUIREMENTS: t.ClassVar[tuple] = ()
+    LIBRARIES: t.ClassVar[dict] = {}
+    FALLBACK = False
 
     def __init__(self, options: dict | None = None) -> None:
         self.options = dict(options or {})
