@@ -280,13 +280,23 @@ class RequestError(ProviderError):
 
 
 def partial_failure(
-    head: str, reason: str, zone: str, applied: list[str], number: int, total: int, unit: str, unsure: bool = False
+    head: str,
+    reason: str,
+    zone: str,
+    applied: list[str],
+    number: int,
+    total: int,
+    unit: str,
+    unsure: bool = False,
+    sent: bool = False,
 ) -> ProviderError:
     """The error for request ``number`` of ``total`` of ``zone``, naming the names already ``applied``.
 
     ``unit`` names a request (``UPDATE message``, ``change batch``, ``batch request``); its last word
-    is used on its own (``messages 1-2 were applied``).
+    is used on its own (``message 1 was applied``, ``messages 1-2 were applied``). ``sent`` when
+    request ``number`` itself was applied and what failed came after it (waiting for it to be in sync).
     """
+    done = number if sent else number - 1
     if total > 1:
         head += " in %s %d of %d" % (unit, number, total)
     if not applied:
@@ -298,7 +308,7 @@ def partial_failure(
     if len(applied) > ERROR_NAMES:
         shown += " and %d more" % (len(applied) - ERROR_NAMES)
     return ProviderError(
-        "%s: %s; the change set of zone %s needs %d %s%s and atomicity is per %s: %s%s 1-%d were applied "
+        "%s: %s; the change set of zone %s needs %d %s%s and atomicity is per %s: %s applied "
         "(%d changes: %s)%s, the rest of the zone was not changed; re-run to complete the work"
         % (
             head,
@@ -308,9 +318,7 @@ def partial_failure(
             unit,
             plural,
             short,
-            short,
-            plural,
-            number - 1,
+            "%s 1 was" % short if done == 1 else "%s%s 1-%d were" % (short, plural, done),
             len(applied),
             shown,
             ", %s %d may or may not have been applied" % (short, number) if unsure else "",
@@ -340,10 +348,11 @@ def send_in_order(
         try:
             send(number, request)
         except ProviderError as exc:
-            if getattr(exc, "sent", False):
+            sent = bool(getattr(exc, "sent", False))
+            if sent:
                 _extend(applied, names(request))
             unsure = bool(getattr(exc, "unsure", False))
-            raise partial_failure(head, exc.msg, zone, applied, number, len(requests), unit, unsure) from None
+            raise partial_failure(head, exc.msg, zone, applied, number, len(requests), unit, unsure, sent) from None
         _extend(applied, names(request))
 
 

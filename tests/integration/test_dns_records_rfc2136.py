@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -422,7 +423,8 @@ def test_refused_later_update_message_through_the_module(bind_clean, rsa4096):
     assert failed["failed_zone"] == "example.test"
     assert failed["changed"] is True
     assert failed["applied_zones"] == []
-    assert "refused the update" in failed["msg"] and "were applied" in failed["msg"]
+    assert "refused the update" in failed["msg"]
+    assert re.search(r"(message 1 was|messages 1-[0-9]+ were) applied", failed["msg"]), failed["msg"]
     assert "re-run to complete the work" in failed["msg"]
     done = failed["failed_zone_applied"]
     assert done and victim not in done

@@ -89,6 +89,22 @@ def test_send_in_order_names_what_earlier_requests_applied():
     assert len(sent) == 2
 
 
+@pytest.mark.parametrize(("failing", "words"), [(1, "batch 1 was applied"), (2, "batches 1-2 were applied")])
+def test_send_in_order_counts_a_request_that_was_sent_as_applied(failing, words):
+    """A request applied before what came after it failed (Route 53's INSYNC wait) counts as applied."""
+
+    def send(number, request):
+        if number == failing:
+            raise RequestError("sent but not INSYNC after 300 seconds", sent=True)
+
+    requests = [[_change("a.example.test")], [_change("b.example.test")], [_change("c.example.test")]]
+    with pytest.raises(ProviderError) as raised:
+        send_in_order("example.test", requests, send, lambda r: [c.name for c in r], "x: change failed", "batch")
+    assert raised.value.applied == ["a.example.test", "b.example.test"][:failing]
+    assert "in batch %d of 3: sent but not INSYNC" % failing in raised.value.msg
+    assert words in raised.value.msg and "re-run to complete the work" in raised.value.msg
+
+
 def test_send_in_order_first_request_fails_unsure():
     def send(number, request):
         raise RequestError("timeout", unsure=True)
