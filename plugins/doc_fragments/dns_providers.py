@@ -19,15 +19,15 @@ options:
   provider:
     description:
       - The DNS provider.
+      - V(cloudflare) - Cloudflare DNS through the REST API v4, with an API token. One C(dns_records/batch)
+        request per zone (one database transaction); split beyond O(cloudflare.batch_size) operations.
+      - V(powerdns) - PowerDNS Authoritative HTTP API. One PATCH per zone, applied by PowerDNS in
+        one backend transaction.
       - V(rfc2136) - Dynamic updates (RFC 2136) with TSIG, for example to BIND 9, Knot or PowerDNS.
         One UPDATE message per zone, with prerequisites; split only at the 64 KiB message size.
       - V(route53) - Amazon Route 53. Credentials not given here come from the usual AWS chain (environment,
         shared files, instance role). One ChangeBatch per zone; split only at 1,000 records or 32,000
         characters of values.
-      - V(powerdns) - PowerDNS Authoritative HTTP API. One PATCH per zone, applied by PowerDNS in
-        one backend transaction.
-      - V(cloudflare) - Cloudflare DNS through the REST API v4, with an API token. One C(dns_records/batch)
-        request per zone (one database transaction); split beyond O(cloudflare.batch_size) operations.
       - V(zonefile) - No API; writes C(<zone>.zone) and C(<zone>.json) files. Each zone's two files
         are rewritten once per run, atomically (temporary file and rename).
       - V(lexicon) - Any DNS provider dns-lexicon 3.x supports (Hetzner, OVH, Gandi, DigitalOcean,
@@ -36,12 +36,62 @@ options:
     type: str
     required: true
     choices:
+      - cloudflare
+      - powerdns
       - rfc2136
       - route53
-      - powerdns
-      - cloudflare
       - zonefile
       - lexicon
+  cloudflare:
+    description: Options of the V(cloudflare) provider. Cloudflare DNS through the REST API v4, with
+      an API token.
+    type: dict
+    suboptions:
+      api_token:
+        description: A Cloudflare API token with DNS edit permission.
+        required: true
+        type: str
+      api_url:
+        description: Base URL of the API (default C(https://api.cloudflare.com/client/v4)).
+        type: str
+      batch_size:
+        description:
+          - Most changes in one C(dns_records/batch) request (the plan's limit, 200 on the Free plan).
+          - A zone with more changes is sent in several requests, in order.
+        default: 200
+        type: int
+      retries:
+        description: Retries of a request answered with HTTP 429 or 5xx (with backoff).
+        default: 3
+        type: int
+      timeout:
+        description: Seconds to wait for each HTTP request.
+        default: 30
+        type: int
+      validate_certs:
+        description: Whether to validate the TLS certificate of the API.
+        default: true
+        type: bool
+  powerdns:
+    description: Options of the V(powerdns) provider. PowerDNS Authoritative HTTP API.
+    type: dict
+    suboptions:
+      api_url:
+        description: Base URL of the API, for example C(http://127.0.0.1:8081).
+        required: true
+        type: str
+      api_key:
+        description: The API key.
+        required: true
+        type: str
+      server_id:
+        description: The server id.
+        default: localhost
+        type: str
+      validate_certs:
+        description: Whether to validate TLS certificates.
+        default: true
+        type: bool
   rfc2136:
     description: Options of the V(rfc2136) provider. Dynamic updates (RFC 2136) with TSIG, for example
       to BIND 9, Knot or PowerDNS.
@@ -132,56 +182,6 @@ options:
         description: Seconds to wait for an answer of the endpoint.
         default: 60
         type: int
-  powerdns:
-    description: Options of the V(powerdns) provider. PowerDNS Authoritative HTTP API.
-    type: dict
-    suboptions:
-      api_url:
-        description: Base URL of the API, for example C(http://127.0.0.1:8081).
-        required: true
-        type: str
-      api_key:
-        description: The API key.
-        required: true
-        type: str
-      server_id:
-        description: The server id.
-        default: localhost
-        type: str
-      validate_certs:
-        description: Whether to validate TLS certificates.
-        default: true
-        type: bool
-  cloudflare:
-    description: Options of the V(cloudflare) provider. Cloudflare DNS through the REST API v4, with
-      an API token.
-    type: dict
-    suboptions:
-      api_token:
-        description: A Cloudflare API token with DNS edit permission.
-        required: true
-        type: str
-      api_url:
-        description: Base URL of the API (default C(https://api.cloudflare.com/client/v4)).
-        type: str
-      batch_size:
-        description:
-          - Most changes in one C(dns_records/batch) request (the plan's limit, 200 on the Free plan).
-          - A zone with more changes is sent in several requests, in order.
-        default: 200
-        type: int
-      retries:
-        description: Retries of a request answered with HTTP 429 or 5xx (with backoff).
-        default: 3
-        type: int
-      timeout:
-        description: Seconds to wait for each HTTP request.
-        default: 30
-        type: int
-      validate_certs:
-        description: Whether to validate the TLS certificate of the API.
-        default: true
-        type: bool
   zonefile:
     description: Options of the V(zonefile) provider. No API; writes C(<zone>.zone) and C(<zone>.json)
       files.

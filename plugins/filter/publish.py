@@ -26,7 +26,7 @@ def _dict_list(value, field: str, what: str, name: str = "dkim_publish") -> None
 def dkim_publish(domains, keys):
     """Domains with ``dkim`` set to the records of the generated keys (see _entries.attach_dkim_keys)."""
     _dict_list(domains, "the input (domains)", "domain entries")
-    _dict_list(keys, "keys", "{domain, selector, record} dictionaries, e.g. dkim_key's dkim_keys")
+    _dict_list(keys, "keys", "{domain, selector, value} dictionaries, e.g. dkim_key's dkim_keys")
     try:
         return _entries.attach_dkim_keys(domains, keys)
     except _names.RecordError as exc:
@@ -36,9 +36,7 @@ def dkim_publish(domains, keys):
 def dns_publish_entries(domains, keys, missing="fail"):
     """The dns_publish role's domains and skipped selectors (see _entries.publish_entries)."""
     _dict_list(domains, "the input (domains)", "domain entries", "dns_publish_entries")
-    _dict_list(
-        keys, "keys", "{domain, selector, record} dictionaries, e.g. dkim_key's dkim_keys", "dns_publish_entries"
-    )
+    _dict_list(keys, "keys", "{domain, selector, value} dictionaries, e.g. dkim_key's dkim_keys", "dns_publish_entries")
     try:
         return _entries.publish_entries(domains, keys, missing)
     except _names.RecordError as exc:

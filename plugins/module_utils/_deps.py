@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Optional third-party libraries, imported once and reported the Ansible way.
 
-Every module_utils file that needs dnspython, cryptography, boto3 or another library loads it here
+Every module_utils file that needs dnspython, cryptography or another library loads it here
 instead of writing its own ``try/except ImportError`` guard::
 
     dns_resolver = _deps.load("dns.resolver")      # the module, or None when it is missing
@@ -18,16 +18,15 @@ which fails with Ansible's standard ``missing_required_lib`` message and the imp
 from __future__ import annotations
 
 import importlib
+import re
 import traceback
 import typing as t
 
-# The distribution (pip) name of each top-level import package, for missing_required_lib.
+# The distribution (pip) name of each top-level import package the modules and filters use, for
+# missing_required_lib. A DNS provider declares its own (``LIBRARIES``) and passes them as ``libraries``.
 DISTRIBUTIONS = {
     "dns": "dnspython",
     "cryptography": "cryptography",
-    "boto3": "boto3",
-    "botocore": "botocore",
-    "lexicon": "dns-lexicon",
     "nacl": "PyNaCl",
 }
 
@@ -38,15 +37,21 @@ _ERRORS: dict[str, str] = {}
 class MissingLibrary(Exception):
     """A required library is not installed; ``library`` is its pip name."""
 
-    def __init__(self, name: str) -> None:
-        self.library = distribution(name)
+    def __init__(self, name: str, libraries: t.Optional[t.Mapping[str, str]] = None) -> None:
+        self.library = distribution(name, libraries)
         self.traceback = _ERRORS.get(name)
         super().__init__("the Python library %s is required but is not installed" % self.library)
 
 
-def distribution(name: str) -> str:
-    """The pip name of the library that provides import ``name``."""
-    return DISTRIBUTIONS.get(name.split(".", 1)[0], name.split(".", 1)[0])
+def distribution(name: str, libraries: t.Optional[t.Mapping[str, str]] = None) -> str:
+    """The pip name of the library that provides import ``name``.
+
+    ``libraries`` maps top-level import names to pip requirements (``{"lexicon": "dns-lexicon>=3.17,<4"}``,
+    a provider's ``LIBRARIES``); other names come from DISTRIBUTIONS.
+    """
+    top = name.split(".", 1)[0]
+    spec = (libraries or {}).get(top) or DISTRIBUTIONS.get(top, top)
+    return re.split(r"[\s<>=!~;\[(]", spec, maxsplit=1)[0]
 
 
 def load(name: str) -> t.Any:
@@ -64,10 +69,10 @@ def missing(*names: str) -> list[str]:
     return [name for name in names if load(name) is None]
 
 
-def need(*names: str) -> None:
-    """Raise MissingLibrary for the first of ``names`` that cannot be loaded."""
+def need(*names: str, libraries: t.Optional[t.Mapping[str, str]] = None) -> None:
+    """Raise MissingLibrary for the first of ``names`` that cannot be loaded (``libraries``: see distribution)."""
     for name in missing(*names):
-        raise MissingLibrary(name)
+        raise MissingLibrary(name, libraries)
 
 
 def require(module: t.Any, *names: str) -> None:

@@ -80,12 +80,12 @@ class DkimError(FilesError):
 
 @dataclass
 class KeySpec:
-    """One requested key; ``key_type``/``size`` are resolved (never None) after validation."""
+    """One requested key; ``key_type``/``key_size`` are resolved (never None) after validation."""
 
     domain: str
     selector: str
     key_type: Optional[str] = None
-    size: Optional[int] = None
+    key_size: Optional[int] = None
     # repr=False: a KeySpec in a traceback or log line must not show the key.
     private_key_content: Optional[str] = field(default=None, repr=False)
 
@@ -186,15 +186,17 @@ def resolve_owner(owner: Any, group: Any) -> Tuple[int, int]:
 def _resolve_type_size(key_type: Optional[str], size: Any, where: str) -> Tuple[str, int]:
     key_type = "rsa" if key_type is None else key_type
     if key_type not in KEY_TYPES:
-        raise DkimError("%s: type must be one of %s, got %r" % (where, ", ".join(KEY_TYPES), key_type))
+        raise DkimError("%s: key_type must be one of %s, got %r" % (where, ", ".join(KEY_TYPES), key_type))
     if key_type == "ed25519":
         if size not in (None, ED25519_SIZE):
-            raise DkimError("%s: size does not apply to ed25519 keys (omit it), got %r" % (where, size))
+            raise DkimError("%s: key_size does not apply to ed25519 keys (omit it), got %r" % (where, size))
         return key_type, ED25519_SIZE
     if size is None:
         return key_type, DEFAULT_RSA_SIZE
     if isinstance(size, bool) or not isinstance(size, int) or size not in RSA_SIZES:
-        raise DkimError("%s: RSA size must be one of %s, got %r" % (where, ", ".join(str(s) for s in RSA_SIZES), size))
+        raise DkimError(
+            "%s: RSA key_size must be one of %s, got %r" % (where, ", ".join(str(s) for s in RSA_SIZES), size)
+        )
     return key_type, size
 
 
@@ -218,7 +220,7 @@ def build_specs(raw_keys: Sequence[Dict[str, Any]], state: str = "present") -> L
                 raise DkimError(str(err)) from None
             where = "keys[%d] (%s._domainkey.%s)" % (index, selector, domain)
             content = raw.get("private_key_content")
-            key_type, size = raw.get("type"), raw.get("size")
+            key_type, size = raw.get("key_type"), raw.get("key_size")
             if state == "present":
                 if content is not None:
                     if not isinstance(content, str) or not content.strip():
@@ -227,11 +229,11 @@ def build_specs(raw_keys: Sequence[Dict[str, Any]], state: str = "present") -> L
                     actual_type, actual_size = key_info(key)
                     if key_type is not None and key_type != actual_type:
                         raise DkimError(
-                            "%s: private_key_content is an %s key but type is %s" % (where, actual_type, key_type)
+                            "%s: private_key_content is an %s key but key_type is %s" % (where, actual_type, key_type)
                         )
                     if size is not None and size != actual_size:
                         raise DkimError(
-                            "%s: private_key_content is a %d-bit key but size is %s" % (where, actual_size, size)
+                            "%s: private_key_content is a %d-bit key but key_size is %s" % (where, actual_size, size)
                         )
                     key_type, size = actual_type, actual_size
                 key_type, size = _resolve_type_size(key_type, size, where)
@@ -416,7 +418,7 @@ def _summary(key: Any, st: Optional[os.stat_result]) -> Dict[str, Any]:
     out = {}  # type: Dict[str, Any]
     if key is not None:
         key_type, size = key_info(key)
-        out.update(type=key_type, size=size, fingerprint=fingerprint(key))
+        out.update(key_type=key_type, key_size=size, fingerprint=fingerprint(key))
     if st is not None:
         out.update(file_attrs(st))
     return out
@@ -578,7 +580,7 @@ def ensure_keys(
             if wanted is not None:
                 same = public_key_bytes(old_key) == public_key_bytes(wanted)
             else:
-                same = key_info(old_key) == (spec.key_type, spec.size)
+                same = key_info(old_key) == (spec.key_type, spec.key_size)
             found = "match" if same else "mismatch"
         action = decide(regenerate, found)
         if action == "fail":
@@ -592,7 +594,7 @@ def ensure_keys(
                 have_type, have_size = key_info(old_key)
                 errors.append(
                     "%s is %s/%d but %s/%d was requested (regenerate=fail)"
-                    % (path, have_type, have_size, spec.key_type, spec.size)
+                    % (path, have_type, have_size, spec.key_type, spec.key_size)
                 )
             continue
         plan = _Plan(spec, path, found, action, old_key, old_stat)
@@ -613,7 +615,7 @@ def ensure_keys(
     to_generate = [p for p in plans if p.action == "write" and p.new_pem is None]
     if to_generate and not check_mode:
         gen = generator or (lambda jobs: generate_many(jobs, workers))
-        generated = gen([(p.spec.key_type, p.spec.size) for p in to_generate])
+        generated = gen([(p.spec.key_type, p.spec.key_size) for p in to_generate])
         for plan, (pem, public) in zip(to_generate, generated):
             plan.new_pem, plan.new_public = pem, public
 
@@ -645,7 +647,7 @@ def ensure_keys(
                 cache.put(plan.path, plan.new_pem, new_key)
             after = _summary(new_key, None)
             if new_key is None:  # check mode: the key does not exist yet, so no fingerprint
-                after.update(type=plan.spec.key_type, size=plan.spec.size)
+                after.update(key_type=plan.spec.key_type, key_size=plan.spec.key_size)
             after.update(want_attrs)
         else:
             new_key = plan.old_key
@@ -658,7 +660,7 @@ def ensure_keys(
         if changed:
             diff_before[plan.path] = before
             diff_after[plan.path] = after
-        key_type, size = key_info(new_key) if new_key is not None else (plan.spec.key_type, plan.spec.size)
+        key_type, size = key_info(new_key) if new_key is not None else (plan.spec.key_type, plan.spec.key_size)
         results.append(_result(plan.spec, key_type, size, plan.path, new_key, changed))
     if not check_mode:
         cache.save()
@@ -668,8 +670,8 @@ def ensure_keys(
 
 def _result(spec: KeySpec, key_type: Optional[str], size: Optional[int], path: str, key: Any, changed: bool) -> dict:
     """One entry of ``dkim_keys``: the fields of a domain entry's DKIM selector (``key_type``, ``key_size``,
-    ``value``) plus where the key lives; ``type``, ``size`` and ``record`` are the same values under the
-    names of version 0.1."""
+    ``value``) plus where the key lives. ``type``, ``size`` and ``record`` repeat them under the names of
+    version 0.1.0 (deprecated, removed in 1.0.0)."""
     record = dns_record(key) if key is not None else None
     return {
         "domain": spec.domain,

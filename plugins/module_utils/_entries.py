@@ -174,7 +174,7 @@ def desired_records(domains: list[dict]) -> list[RecordSet]:
 
 
 def key_records(keys: list[dict]) -> dict[str, dict[str, str]]:
-    """``{domain: {selector: record}}`` of DKIM key results (``record``, or ``value`` as the opendkim role gives).
+    """``{domain: {selector: record}}`` of DKIM key results (dkim_key's ``value``, or ``record``, its deprecated name).
 
     A key without a record yet (check mode, not generated) is left out. Two different records for
     one (domain, selector) are an error: a shared selector with different keys would break
@@ -182,18 +182,17 @@ def key_records(keys: list[dict]) -> dict[str, dict[str, str]]:
     """
     by_domain: dict[str, dict[str, str]] = {}
     if not isinstance(keys, (list, type(None))):
-        raise RecordError(
-            "keys must be a list of {domain, selector, record} dictionaries, got %s" % type(keys).__name__
-        )
+        raise RecordError("keys must be a list of {domain, selector, value} dictionaries, got %s" % type(keys).__name__)
     for index, key in enumerate(keys or []):
         if not isinstance(key, dict):
             raise RecordError("keys[%d] must be a dictionary, got %s" % (index, type(key).__name__))
-        record = key.get("record") or key.get("value")
+        name = "value" if key.get("value") else "record"
+        record = key.get(name)
         if not record:
             continue
         if not isinstance(record, str):
-            raise RecordError("keys[%d].record must be a string, got %s" % (index, type(record).__name__))
-        check_text(record, "keys[%d].record" % index)
+            raise RecordError("keys[%d].%s must be a string, got %s" % (index, name, type(record).__name__))
+        check_text(record, "keys[%d].%s" % (index, name))
         domain = check_domain(key.get("domain"), "keys[%d].domain" % index)
         selector = check_selector(key.get("selector"), "keys[%d].selector" % index)
         known = by_domain.setdefault(domain, {})
@@ -210,8 +209,8 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
     """Domain entries whose ``dkim`` lists the generated keys of every host that signs for them.
 
     ``keys`` are the per-key results of ``mailauth.core.dkim_key`` gathered from all hosts
-    (``domain``, ``selector``, ``record``), or the opendkim role's ``opendkim_dns_records``
-    (``value`` instead of ``record``). A key without a record yet (check mode, not generated)
+    (``domain``, ``selector``, ``value``), or the opendkim role's ``opendkim_dns_records`` (the same
+    names). A key without a record yet (check mode, not generated)
     is left out. Two hosts returning different records for one selector is an error: it means a
     shared selector with different keys, which would break verification for one of them.
     """

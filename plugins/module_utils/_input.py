@@ -202,6 +202,51 @@ def host_or_network(value: t.Any, field: str, allow_any: bool = False) -> str:
     return value
 
 
+HOST_PORT = r"(?:\[([^\[\]]+)\]|([^\[\]:]+))(?::([0-9]{1,5}))?"
+BRACKETS = ("any", "ipv6")
+
+
+def host_port(
+    value: t.Any, field: str, brackets: str = "any", port_required: bool = False, form: str = "[host]:port"
+) -> t.Tuple[str, t.Optional[int]]:
+    """A host and a port as Postfix writes them (``host``, ``host:port``, ``[host]:port``): (host, port or None).
+
+    The one rule that differs between Postfix's settings is what brackets hold:
+
+    - ``brackets="any"`` (a next hop such as ``relayhost``): a name or an address; brackets turn
+      off the MX lookup, so an address must be in brackets, and a bare host is a name.
+    - ``brackets="ipv6"`` (a service endpoint such as ``inet:host:port``): only an IPv6 address,
+      whose colons would otherwise end the host; an IPv4 address and a name stand bare.
+
+    The port, 1-65535, is optional unless ``port_required``. ``form`` names the expected shape in the
+    error message.
+    """
+    if brackets not in BRACKETS:
+        raise ValueError("brackets must be one of %s" % ", ".join(BRACKETS))
+    text(value, field)
+    found = re.fullmatch(HOST_PORT, value)
+    port = found.group(3) if found else None
+    if found is None or (port is None and port_required) or (port and not 1 <= int(port) <= 65535):
+        raise InputError("%s must be %s (port 1-65535), got %s" % (field, form, _show(value)))
+    bracketed, host = found.group(1) is not None, found.group(1) or found.group(2)
+    if not host.isascii():
+        domain(host, field, min_labels=1)  # a clear message if it is no name at all
+        raise InputError("%s: write %s in its ASCII (xn--) form" % (field, _show(host)))
+    if brackets == "ipv6":
+        if bracketed:
+            if network(host, field).version != 6:
+                raise InputError("%s: only IPv6 addresses go in brackets, got %s" % (field, _show(value)))
+        elif re.fullmatch(r"[0-9.]+", host):
+            network(host, field)
+        else:
+            domain(host, field, min_labels=1)
+    elif bracketed and re.fullmatch(r"[0-9A-Fa-f:.]+", host):
+        network(host, field)
+    else:
+        domain(host, field, min_labels=1)
+    return host, int(port) if port else None
+
+
 def smtp_reply_code(value: t.Any, field: str, classes: str = "45") -> int:
     """An SMTP reply code (RFC 5321 4.2) whose first digit is in classes."""
     if isinstance(value, str) and re.fullmatch(r"[0-9]{3}", value):

@@ -33,6 +33,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._provider import (
 )
 
 REQUIREMENTS = ("lexicon.config", "lexicon._private.discovery")
+LIBRARIES = {"lexicon": "dns-lexicon>=3.17,<4"}
 # A lexicon provider name, and the names of its options (lexicon's own, such as auth_token).
 _PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _OPTION_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
@@ -49,6 +50,8 @@ class LexiconProvider(Provider):
     )
     BATCHING = "One lexicon call per TXT value created or deleted (no batching, no atomicity per zone)."
     REQUIREMENTS = REQUIREMENTS
+    LIBRARIES = LIBRARIES
+    FALLBACK = True
     OPTIONS: t.ClassVar[dict] = {
         "provider_name": option(
             "str", "The lexicon provider, for example V(hetzner), V(ovh), V(gandi) or V(powerdns).", required=True
@@ -84,7 +87,7 @@ class LexiconProvider(Provider):
 
     def __init__(self, options: dict | None = None) -> None:
         super().__init__(options)
-        _deps.need(*REQUIREMENTS)
+        _deps.need(*REQUIREMENTS, libraries=LIBRARIES)
         opts = self.options
         try:
             self.provider_name = _input.match(

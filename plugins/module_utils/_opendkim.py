@@ -199,12 +199,12 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
 def key_specs(keys: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.Dict[str, t.Any]]:
     """The ``keys`` argument of mailauth.core.dkim_key, one entry per key of the dkim_keys shape.
 
-    ``key_type``/``key_size`` become dkim_key's ``type``/``size``; ``private_key_content`` is passed
-    only when set (shared-key mode).
+    The names are dkim_key's own (``key_type``, ``key_size``); ``private_key_content`` is passed only
+    when set (shared-key mode).
     """
     specs = []
     for key in keys:
-        spec = {"domain": key["domain"], "selector": key["selector"], "type": key["key_type"], "size": key["key_size"]}
+        spec = {name: key[name] for name in ("domain", "selector", "key_type", "key_size")}
         if key.get("private_key_content"):
             spec["private_key_content"] = key["private_key_content"]
         specs.append(spec)
@@ -214,16 +214,16 @@ def key_specs(keys: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.Dict[str, t.A
 def dns_records(results: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.Dict[str, t.Any]]:
     """The TXT records to publish, one per key dkim_key returned (its ``dkim_keys``).
 
-    Each is ``{name, domain, selector, type, value, fingerprint}``; ``value`` (dkim_key's ``record``)
-    and ``fingerprint`` are None in check mode for a key that does not exist yet.
+    Each is ``{name, domain, selector, key_type, value, fingerprint}``, dkim_key's names; ``value`` and
+    ``fingerprint`` are None in check mode for a key that does not exist yet.
     """
     return [
         {
             "name": "%s._domainkey.%s" % (key["selector"], key["domain"]),
             "domain": key["domain"],
             "selector": key["selector"],
-            "type": key["type"],
-            "value": key["record"],
+            "key_type": key["key_type"],
+            "value": key["value"],
             "fingerprint": key["fingerprint"],
         }
         for key in results

@@ -24,15 +24,12 @@ from ansible_collections.mailauth.core.plugins.module_utils._settings import Pro
 
 # Postfix parameter names: letters, digits and underscores (smtp_tls_CApath has capitals).
 PARAM_NAME = r"[A-Za-z][A-Za-z0-9_]*"
-# A milter address as Postfix takes it: inet:HOST:PORT or unix:PATH.
-MILTER = r"inet:[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}|unix:/?[A-Za-z0-9_./\-]+"
 # One smtpd restriction: a name, optionally with one table or service argument.
 RESTRICTION = r"[a-z][a-z0-9_]*(?: [a-z0-9_]+:[^\s,]+)?"
-# A policy service endpoint (check_policy_service): unix:PATH, relative to the queue directory
-# (private/policyd-spf) or absolute, every component starting with a letter, digit or _ (so no
-# '..'); or inet:HOST:PORT, HOST a name, an IPv4 address or [IPv6].
-POLICY_UNIX = r"unix:/?[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*"
-POLICY_INET = r"inet:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})"
+# A service endpoint as Postfix reaches a milter or a policy service: unix:PATH, relative to the
+# queue directory (private/policyd-spf) or absolute, every component starting with a letter, digit
+# or _ (so no '..'); or inet:HOST:PORT, HOST a name, an IPv4 address or [IPv6] (_input.host_port).
+ENDPOINT_UNIX = r"unix:/?[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*"
 # A value of mydestination: a domain, or text built from $parameter references.
 DESTINATION = r"(?:\$\{?[a-z_]+\}?|[A-Za-z0-9.\-])+"
 # An alias (local part) and an alias target (a local user or an address; no pipes, files or includes).
@@ -133,16 +130,8 @@ def _origin(value: t.Any, field: str) -> str:
 def _relayhost(value: t.Any, field: str) -> str:
     """A smarthost: [host]:port, host:port or host (a name or, in brackets, an address); empty for none."""
     text = _input.text(value, field, allow_empty=True)
-    if not text:
-        return ""
-    found = re.fullmatch(r"(\[([^\]]+)\]|([^\[\]:]+))(?::([0-9]{1,5}))?", text)
-    if found is None or (found.group(4) and not 1 <= int(found.group(4)) <= 65535):
-        raise InputError("%s must be [host]:port, host:port or host, got %r" % (field, text))
-    host = found.group(2) or found.group(3)
-    if found.group(2) and re.fullmatch(r"[0-9A-Fa-f:.]+", host):
-        _input.network(host, field)
-    else:
-        _input.domain(host, field, min_labels=1)
+    if text:
+        _input.host_port(text, field, brackets="any", form="[host]:port, host:port or host")
     return text
 
 
@@ -151,21 +140,13 @@ def _destination(value: t.Any, field: str) -> str:
     return text if "$" in text else _input.domain(text, field, min_labels=1)
 
 
-def policy_endpoint(value: t.Any, field: str) -> str:
-    """A check_policy_service endpoint: unix:PATH (no '..'), or inet:HOST:PORT with a valid host and port."""
-    if re.fullmatch(POLICY_UNIX, value):
+def endpoint(value: t.Any, field: str, what: str = "a policy service") -> str:
+    """A milter or policy service endpoint: unix:PATH (no '..'), or inet:HOST:PORT with a valid host and port."""
+    if isinstance(value, str) and re.fullmatch(ENDPOINT_UNIX, value):
         return value
-    inet = re.fullmatch(POLICY_INET, value)
-    if inet is None or not 1 <= int(inet.group(2)) <= 65535:
-        raise InputError("%s must be a policy service, unix:PATH or inet:HOST:PORT, got %r" % (field, value))
-    host = inet.group(1)
-    if host.startswith("["):
-        if _input.network(host.strip("[]"), field).version != 6:
-            raise InputError("%s: only IPv6 addresses go in brackets, got %r" % (field, value))
-    elif re.fullmatch(r"[0-9.]+", host):
-        _input.network(host, field)
-    else:
-        _input.domain(host, field, min_labels=1)
+    if not isinstance(value, str) or not value.startswith("inet:"):
+        raise InputError("%s must be %s, unix:PATH or inet:HOST:PORT, got %r" % (field, what, value))
+    _input.host_port(value[len("inet:") :], field, brackets="ipv6", port_required=True, form="inet:HOST:PORT")
     return value
 
 
@@ -174,7 +155,7 @@ def _restriction(value: t.Any, field: str) -> str:
     text = _input.match(RESTRICTION, value, field, "a restriction (name [type:table])")
     name, _space, argument = text.partition(" ")
     if name == "check_policy_service":
-        policy_endpoint(argument, field)
+        endpoint(argument, field)
     return text
 
 
@@ -183,11 +164,7 @@ def _restrictions(value: t.Any, field: str, problems: Problems) -> t.List[str]:
 
 
 def _milters(value: t.Any, field: str, problems: Problems) -> t.List[str]:
-    return [
-        m
-        for m in _list(value, field, lambda v, f: _input.match(MILTER, v, f, "inet:HOST:PORT or unix:/path"), problems)
-        if m
-    ]
+    return [m for m in _list(value, field, lambda v, f: endpoint(v, f, "a milter"), problems) if m]
 
 
 def _service(raw: t.Any, field: str, chroot_default: str, problems: Problems) -> t.Optional[t.Dict[str, t.Any]]:

@@ -170,9 +170,12 @@ class Provider:
     A backend declares, on its class: ``name`` (the value of the module's ``provider`` option),
     ``DESCRIPTION`` (one line for the docs), ``OPTIONS`` (name -> :func:`option`; the module's
     and the role's options and the doc fragment are built from it), ``BATCHING`` (how a zone's
-    changes become requests, for the docs) and ``REQUIREMENTS`` (the libraries it needs, as
-    ``_deps`` import names). It implements ``get_rrsets`` and ``apply``, and either ``find_zone``
-    or ``list_zones`` (the base ``find_zone`` picks the longest matching zone from ``list_zones``).
+    changes become requests, for the docs), ``REQUIREMENTS`` (the libraries it needs, as
+    ``_deps`` import names), ``LIBRARIES`` (the pip requirement of each top-level package of
+    ``REQUIREMENTS``; requirements.txt is generated from them) and ``FALLBACK`` (True for a
+    record-by-record backend listed after the native ones). It implements ``get_rrsets`` and
+    ``apply``, and either ``find_zone`` or ``list_zones`` (the base ``find_zone`` picks the longest
+    matching zone from ``list_zones``).
     Every API round trip is counted in ``self.calls`` under ``read`` or ``write`` (use :meth:`count`).
     """
 
@@ -181,6 +184,8 @@ class Provider:
     OPTIONS: t.ClassVar[dict] = {}
     BATCHING = ""
     REQUIREMENTS: t.ClassVar[tuple] = ()
+    LIBRARIES: t.ClassVar[dict] = {}
+    FALLBACK = False
 
     def __init__(self, options: dict | None = None) -> None:
         self.options = dict(options or {})
@@ -275,13 +280,23 @@ class RequestError(ProviderError):
 
 
 def partial_failure(
-    head: str, reason: str, zone: str, applied: list[str], number: int, total: int, unit: str, unsure: bool = False
+    head: str,
+    reason: str,
+    zone: str,
+    applied: list[str],
+    number: int,
+    total: int,
+    unit: str,
+    unsure: bool = False,
+    sent: bool = False,
 ) -> ProviderError:
     """The error for request ``number`` of ``total`` of ``zone``, naming the names already ``applied``.
 
     ``unit`` names a request (``UPDATE message``, ``change batch``, ``batch request``); its last word
-    is used on its own (``messages 1-2 were applied``).
+    is used on its own (``message 1 was applied``, ``messages 1-2 were applied``). ``sent`` when
+    request ``number`` itself was applied and what failed came after it (waiting for it to be in sync).
     """
+    done = number if sent else number - 1
     if total > 1:
         head += " in %s %d of %d" % (unit, number, total)
     if not applied:
@@ -293,7 +308,7 @@ def partial_failure(
     if len(applied) > ERROR_NAMES:
         shown += " and %d more" % (len(applied) - ERROR_NAMES)
     return ProviderError(
-        "%s: %s; the change set of zone %s needs %d %s%s and atomicity is per %s: %s%s 1-%d were applied "
+        "%s: %s; the change set of zone %s needs %d %s%s and atomicity is per %s: %s applied "
         "(%d changes: %s)%s, the rest of the zone was not changed; re-run to complete the work"
         % (
             head,
@@ -303,9 +318,7 @@ def partial_failure(
             unit,
             plural,
             short,
-            short,
-            plural,
-            number - 1,
+            "%s 1 was" % short if done == 1 else "%s%s 1-%d were" % (short, plural, done),
             len(applied),
             shown,
             ", %s %d may or may not have been applied" % (short, number) if unsure else "",
@@ -335,10 +348,11 @@ def send_in_order(
         try:
             send(number, request)
         except ProviderError as exc:
-            if getattr(exc, "sent", False):
+            sent = bool(getattr(exc, "sent", False))
+            if sent:
                 _extend(applied, names(request))
             unsure = bool(getattr(exc, "unsure", False))
-            raise partial_failure(head, exc.msg, zone, applied, number, len(requests), unit, unsure) from None
+            raise partial_failure(head, exc.msg, zone, applied, number, len(requests), unit, unsure, sent) from None
         _extend(applied, names(request))
 
 

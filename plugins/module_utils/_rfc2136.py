@@ -61,6 +61,7 @@ REQUIREMENTS = (
     "dns.xfr",
     "dns.zone",
 )
+LIBRARIES = {"dns": "dnspython>=2.3"}
 dns = _deps.load("dns") if not _deps.missing(*REQUIREMENTS) else None
 
 PIPELINE = 100
@@ -98,6 +99,7 @@ class Rfc2136Provider(Provider):
     DESCRIPTION = "Dynamic updates (RFC 2136) with TSIG, for example to BIND 9, Knot or PowerDNS."
     BATCHING = "One UPDATE message per zone, with prerequisites; split only at the 64 KiB message size."
     REQUIREMENTS = REQUIREMENTS
+    LIBRARIES = LIBRARIES
     OPTIONS: t.ClassVar[dict] = {
         "server": option("str", "The primary server (address or name).", required=True),
         "port": option("int", "Its port.", default=53),
@@ -110,7 +112,7 @@ class Rfc2136Provider(Provider):
     }
 
     def __init__(self, options: dict | None = None) -> None:
-        _deps.need(*REQUIREMENTS)
+        _deps.need(*REQUIREMENTS, libraries=LIBRARIES)
         super().__init__(options)
         opts = self.options
         server = opts.get("server")

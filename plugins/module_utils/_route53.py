@@ -38,6 +38,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._provider import (
 # boto3 and botocore, loaded through _deps when a Route53Provider is made (so that a run with another
 # provider never imports them); None until then.
 REQUIREMENTS = ("boto3", "botocore.config", "botocore.exceptions")
+LIBRARIES = {"boto3": "boto3>=1.28", "botocore": "botocore>=1.31"}
 boto3: t.Any = None
 botocore: t.Any = None
 
@@ -45,7 +46,7 @@ botocore: t.Any = None
 def _load_boto3() -> None:
     """Import boto3 and botocore (raises _deps.MissingLibrary when they are missing)."""
     global boto3, botocore
-    _deps.need(*REQUIREMENTS)
+    _deps.need(*REQUIREMENTS, libraries=LIBRARIES)
     boto3 = _deps.load("boto3")
     botocore = _deps.load("botocore")
 
@@ -248,6 +249,7 @@ class Route53Provider(Provider):
     )
     BATCHING = "One ChangeBatch per zone; split only at 1,000 records or 32,000 characters of values."
     REQUIREMENTS = REQUIREMENTS
+    LIBRARIES = LIBRARIES
     OPTIONS: t.ClassVar[dict] = {
         "aws_access_key_id": option("str", "AWS access key id.", no_log=False),
         "aws_secret_access_key": option("str", "AWS secret access key.", no_log=True),

@@ -39,6 +39,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._txt import from_wir
 
 # dnspython, loaded through _deps (None when missing; ZonefileProvider() then raises MissingLibrary).
 REQUIREMENTS = ("dns.exception", "dns.name", "dns.rdata", "dns.rdataclass", "dns.rdatatype", "dns.zone")
+LIBRARIES = {"dns": "dnspython>=2.3"}
 dns = _deps.load("dns") if not _deps.missing(*REQUIREMENTS) else None
 
 HEADER = "; Managed by mailauth.core.dns_records (provider zonefile). Records added by hand are kept.\n"
@@ -53,12 +54,13 @@ class ZonefileProvider(Provider):
     DESCRIPTION = "No API; writes C(<zone>.zone) and C(<zone>.json) files."
     BATCHING = "Each zone's two files are rewritten once per run, atomically (temporary file and rename)."
     REQUIREMENTS = REQUIREMENTS
+    LIBRARIES = LIBRARIES
     OPTIONS: t.ClassVar[dict] = {
         "path": option("path", "The directory for the files.", required=True),
     }
 
     def __init__(self, options: dict | None = None) -> None:
-        _deps.need(*REQUIREMENTS)
+        _deps.need(*REQUIREMENTS, libraries=LIBRARIES)
         super().__init__(options)
         path = self.options.get("path")
         if not path:

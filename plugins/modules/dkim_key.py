@@ -37,7 +37,8 @@ attributes:
     details: Nothing is written. A key that would be generated has no record or fingerprint yet (returned as null).
   diff_mode:
     support: full
-    details: The diff shows type, size, fingerprint, mode and owner of each changed key file, never key material.
+    details: The diff shows the key type and size, fingerprint, mode and owner of each changed key file, never key
+      material.
   platform:
     platforms: posix
 options:
@@ -60,20 +61,28 @@ options:
           - The record is published at C(<selector>._domainkey.<domain>).
         type: str
         required: true
-      type:
+      key_type:
         description:
           - The key type. Ed25519 keys follow RFC 8463; publish an RSA key next to them for receivers that
             do not support Ed25519 yet.
           - Defaults to V(rsa), or to the type of O(keys[].private_key_content) when that is given
             (a different value is an error).
+          - The name a domain entry's DKIM selector uses
+            (O(mailauth.core.dns_records#module:domains[].dkim[].key_type)).
+          - The alias C(type) (the name of version 0.1.0) is deprecated and will be removed in version 1.0.0.
         type: str
         choices: [rsa, ed25519]
-      size:
+        aliases: [type]
+      key_size:
         description:
           - RSA key size in bits. Defaults to V(2048), or to the size of O(keys[].private_key_content).
           - Must be omitted (or V(256)) for Ed25519 keys.
+          - The name a domain entry's DKIM selector uses
+            (O(mailauth.core.dns_records#module:domains[].dkim[].key_size)).
+          - The alias C(size) (the name of version 0.1.0) is deprecated and will be removed in version 1.0.0.
         type: int
         choices: [256, 1024, 2048, 3072, 4096]
+        aliases: [size]
       private_key_content:
         description:
           - Shared-key mode. An unencrypted PEM RSA or Ed25519 private key to install instead of generating one,
@@ -157,15 +166,15 @@ EXAMPLES = r"""
         selector: "{{ inventory_hostname_short }}"
       - domain: example.net
         selector: "{{ inventory_hostname_short }}"
-        size: 3072
+        key_size: 3072
       - domain: example.org
         selector: "{{ inventory_hostname_short }}-ed"
-        type: ed25519
+        key_type: ed25519
   register: dkim
 
 - name: Show the TXT records to publish
   ansible.builtin.debug:
-    msg: "{{ item.selector }}._domainkey.{{ item.domain }} TXT {{ item.record }}"
+    msg: "{{ item.selector }}._domainkey.{{ item.domain }} TXT {{ item.value }}"
   loop: "{{ dkim.dkim_keys }}"
   loop_control:
     label: "{{ item.domain }}/{{ item.selector }}"
@@ -232,44 +241,54 @@ dkim_keys:
       sample: 2048
     value:
       description:
-        - The same as RV(dkim_keys[].record), under the name a domain entry's DKIM selector uses
-          (O(mailauth.core.dns_records#module:domains[].dkim[].value)).
-      type: str
-      sample: "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
-    type:
-      description: The same as RV(dkim_keys[].key_type) (the name of version 0.1.0).
-      type: str
-      sample: rsa
-    size:
-      description: The same as RV(dkim_keys[].key_size) (the name of version 0.1.0).
-      type: int
-      sample: 2048
-    path:
-      description: The private key file, C(<key_dir>/<domain>/<selector>.private).
-      type: str
-      sample: /etc/dkimkeys/example.org/mx1.private
-    record:
-      description:
-        - The TXT value to publish at C(<selector>._domainkey.<domain>), C(v=DKIM1; k=<type>; p=<base64>).
+        - The TXT value to publish at C(<selector>._domainkey.<domain>), C(v=DKIM1; k=<type>; p=<base64>), under
+          the name a domain entry's DKIM selector uses (O(mailauth.core.dns_records#module:domains[].dkim[].value)).
         - C(p=) holds the DER SubjectPublicKeyInfo for RSA and the raw 32-byte public key for Ed25519 (RFC 8463).
         - Null in check mode for a key that would be generated, and for an absent key with O(state=absent).
       type: str
       sample: "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+    path:
+      description: The private key file, C(<key_dir>/<domain>/<selector>.private).
+      type: str
+      sample: /etc/dkimkeys/example.org/mx1.private
     fingerprint:
       description:
         - C(SHA256:) and the unpadded base64 SHA-256 digest of the public key bytes published in C(p=)
-          (the OpenSSH fingerprint style). Null whenever RV(dkim_keys[].record) is null.
+          (the OpenSSH fingerprint style). Null whenever RV(dkim_keys[].value) is null.
       type: str
       sample: "SHA256:hdg0pOfIxL6rV1FfZTXoFn9UeWS8ekomL8W2cM6Wbc4"
     changed:
       description: Whether this key file was created, replaced, re-owned or re-moded (or removed).
       type: bool
       sample: true
+    type:
+      description:
+        - Deprecated, the same as RV(dkim_keys[].key_type) under the name of version 0.1.0; will be removed in
+          version 1.0.0.
+      type: str
+      sample: rsa
+    size:
+      description:
+        - Deprecated, the same as RV(dkim_keys[].key_size) under the name of version 0.1.0; will be removed in
+          version 1.0.0.
+      type: int
+      sample: 2048
+    record:
+      description:
+        - Deprecated, the same as RV(dkim_keys[].value) under the name of version 0.1.0; will be removed in
+          version 1.0.0.
+      type: str
+      sample: "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 """
 
 
 from ansible_collections.mailauth.core.plugins.module_utils import _deps, _dkim, _dkim_record
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
+
+
+def _deprecated_alias(name: str) -> dict:
+    """A name of version 0.1.0, still accepted with a deprecation warning."""
+    return dict(name=name, version="1.0.0", collection_name="mailauth.core")
 
 
 def main() -> None:
@@ -284,8 +303,18 @@ def main() -> None:
                 options=dict(
                     domain=dict(type="str", required=True),
                     selector=dict(type="str", required=True),
-                    type=dict(type="str", choices=list(_dkim.KEY_TYPES)),
-                    size=dict(type="int", choices=[_dkim.ED25519_SIZE, *_dkim.RSA_SIZES]),
+                    key_type=dict(
+                        type="str",
+                        choices=list(_dkim.KEY_TYPES),
+                        aliases=["type"],
+                        deprecated_aliases=[_deprecated_alias("type")],
+                    ),
+                    key_size=dict(
+                        type="int",
+                        choices=[_dkim.ED25519_SIZE, *_dkim.RSA_SIZES],
+                        aliases=["size"],
+                        deprecated_aliases=[_deprecated_alias("size")],
+                    ),
                     private_key_content=dict(type="str", no_log=True),
                 ),
             ),

@@ -90,7 +90,7 @@ EXAMPLES = r"""
         spf: {mechanisms: [mx], all: "-all"}
         dkim:
           - selector: mx1
-            value: "{{ dkim.dkim_keys[0].record }}"
+            value: "{{ dkim.dkim_keys[0].value }}"
         dmarc: {p: reject, rua: [dmarc@example.test]}
   delegate_to: localhost
   run_once: true

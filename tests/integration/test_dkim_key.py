@@ -148,8 +148,8 @@ def sign_and_verify(private_pem: bytes, key_type: str, record: str) -> bool:
 
 KEYS = [
     {"domain": "example.org", "selector": "mx1"},
-    {"domain": "example.org", "selector": "ed", "type": "ed25519"},
-    {"domain": "example.net", "selector": "mx1", "size": 3072},
+    {"domain": "example.org", "selector": "ed", "key_type": "ed25519"},
+    {"domain": "example.net", "selector": "mx1", "key_size": 3072},
 ]
 
 
@@ -160,7 +160,7 @@ def test_four_steps(tmp_path):
     check = one(tmp_path, task, "--check", "--diff")
     assert check["changed"] is True, check
     assert [k["changed"] for k in check["dkim_keys"]] == [True, True, True]
-    assert all(k["record"] is None for k in check["dkim_keys"])
+    assert all(k["value"] is None for k in check["dkim_keys"])
     assert not key_dir.exists(), "check mode wrote to the key directory"
 
     applied = one(tmp_path, task, "--diff")
@@ -168,7 +168,11 @@ def test_four_steps(tmp_path):
     paths = [key_dir / "example.org" / "mx1.private", key_dir / "example.org" / "ed.private"]
     paths.append(key_dir / "example.net" / "mx1.private")
     assert [k["path"] for k in applied["dkim_keys"]] == [str(p) for p in paths]
-    assert [(k["type"], k["size"]) for k in applied["dkim_keys"]] == [("rsa", 2048), ("ed25519", 256), ("rsa", 3072)]
+    assert [(k["key_type"], k["key_size"]) for k in applied["dkim_keys"]] == [
+        ("rsa", 2048),
+        ("ed25519", 256),
+        ("rsa", 3072),
+    ]
     for path in paths:
         assert mode_of(path) == 0o600 and owner_of(path) == (OWNER, GROUP)
     for directory in (key_dir, key_dir / "example.org", key_dir / "example.net"):
@@ -185,7 +189,7 @@ def test_four_steps(tmp_path):
     cached = json.loads(cache.read_text())["keys"]
     assert sorted(cached) == sorted(str(p.relative_to(key_dir)) for p in paths)
     for k in applied["dkim_keys"]:
-        assert k["record"].endswith("p=" + cached[str(Path(k["path"]).relative_to(key_dir))]["public"])
+        assert k["value"].endswith("p=" + cached[str(Path(k["path"]).relative_to(key_dir))]["public"])
     diff_after = applied["diff"]["after"] if isinstance(applied["diff"], dict) else applied["diff"][0]["after"]
     assert diff_after[str(paths[0])]["fingerprint"] == applied["dkim_keys"][0]["fingerprint"]
     assert diff_after[str(paths[0])]["owner"] == OWNER
@@ -193,7 +197,7 @@ def test_four_steps(tmp_path):
     again = one(tmp_path, task, "--check", "--diff")
     assert again["changed"] is False
     assert [k["changed"] for k in again["dkim_keys"]] == [False, False, False]
-    assert [k["record"] for k in again["dkim_keys"]] == [k["record"] for k in applied["dkim_keys"]]
+    assert [k["value"] for k in again["dkim_keys"]] == [k["value"] for k in applied["dkim_keys"]]
 
     last = one(tmp_path, task)
     assert last["changed"] is False
@@ -203,7 +207,8 @@ def test_four_steps(tmp_path):
 def test_fifty_keys_in_one_task(tmp_path):
     key_dir = tmp_path / "dkimkeys"
     keys = [
-        {"domain": "d%02d.example" % i, "selector": "s1", "type": "ed25519" if i % 5 == 0 else "rsa"} for i in range(50)
+        {"domain": "d%02d.example" % i, "selector": "s1", "key_type": "ed25519" if i % 5 == 0 else "rsa"}
+        for i in range(50)
     ]
     start = time.monotonic()
     first = one(tmp_path, dkim_task(key_dir, keys))
@@ -226,7 +231,7 @@ def test_shared_key_mode_with_vault(tmp_path):
         tmp_path,
         {
             "mailauth.core.dkim_key": {
-                "keys": [{"domain": "example.org", "selector": "shared", "type": "ed25519"}],
+                "keys": [{"domain": "example.org", "selector": "shared", "key_type": "ed25519"}],
                 "key_dir": str(controller_dir),
                 "owner": me,
                 "group": mygroup,
@@ -234,7 +239,7 @@ def test_shared_key_mode_with_vault(tmp_path):
             }
         },
     )
-    record = generated["dkim_keys"][0]["record"]
+    record = generated["dkim_keys"][0]["value"]
     key_file = controller_dir / "example.org" / "shared.private"
     plain = key_file.read_bytes()
     plain_key = plain
@@ -261,7 +266,7 @@ def test_shared_key_mode_with_vault(tmp_path):
         results = run_play(tmp_path, tasks, *vault_args)
         for host, result in zip(hosts, results):
             entry = result["dkim_keys"][0]
-            assert entry["record"] == record and entry["fingerprint"] == generated["dkim_keys"][0]["fingerprint"]
+            assert entry["value"] == record and entry["fingerprint"] == generated["dkim_keys"][0]["fingerprint"]
             assert result["changed"] is (round_ == "install")
             installed = host / "example.org" / "shared.private"
             assert installed.read_bytes().strip() == plain.strip()
@@ -303,17 +308,40 @@ def test_no_key_material_in_verbose_output(tmp_path):
 
 @pytest.mark.parametrize(("key_type", "size"), [("rsa", 1024), ("rsa", 2048), ("rsa", 4096), ("ed25519", None)])
 def test_signed_message_verifies_against_returned_record(tmp_path, key_type, size):
-    key = {"domain": "example.org", "selector": "mx1", "type": key_type}
+    key = {"domain": "example.org", "selector": "mx1", "key_type": key_type}
     if size:
-        key["size"] = size
+        key["key_size"] = size
     result = one(tmp_path, dkim_task(tmp_path / "k", [key]))
     entry = result["dkim_keys"][0]
     pem = Path(entry["path"]).read_bytes()
-    assert sign_and_verify(pem, key_type, entry["record"]) is True
+    assert sign_and_verify(pem, key_type, entry["value"]) is True
     # And a record for another key does not verify it.
-    other = one(tmp_path, dkim_task(tmp_path / "other", [key]))["dkim_keys"][0]["record"]
-    assert other != entry["record"]
+    other = one(tmp_path, dkim_task(tmp_path / "other", [key]))["dkim_keys"][0]["value"]
+    assert other != entry["value"]
     assert sign_and_verify(pem, key_type, other) is False
+
+
+def test_deprecated_type_and_size_aliases(tmp_path):
+    """The option names of version 0.1.0 still work, with a deprecation warning, and mean the same keys."""
+    key_dir = tmp_path / "dkimkeys"
+    old = [
+        {"domain": "example.org", "selector": "ed", "type": "ed25519"},
+        {"domain": "example.net", "selector": "mx1", "type": "rsa", "size": 1024},
+    ]
+    new = [
+        {"domain": "example.org", "selector": "ed", "key_type": "ed25519"},
+        {"domain": "example.net", "selector": "mx1", "key_type": "rsa", "key_size": 1024},
+    ]
+    proc = run_play(tmp_path, [dkim_task(key_dir, old)], json_out=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shown = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+    for alias in ("keys[0].type", "keys[1].type", "keys[1].size"):
+        assert "[DEPRECATION WARNING]: Alias '%s' is deprecated." % alias in shown, shown
+    assert "removed from collection 'mailauth.core' version 1.0.0" in shown
+    again = one(tmp_path, dkim_task(key_dir, new))
+    assert again["changed"] is False, again
+    assert [(k["key_type"], k["key_size"]) for k in again["dkim_keys"]] == [("ed25519", 256), ("rsa", 1024)]
+    assert one(tmp_path, dkim_task(key_dir, old))["dkim_keys"] == again["dkim_keys"]
 
 
 @pytest.mark.parametrize(
@@ -321,8 +349,8 @@ def test_signed_message_verifies_against_returned_record(tmp_path, key_type, siz
     [
         ({"keys": [{"domain": "not a.domain", "selector": "s"}]}, "holds a space"),
         ({"keys": [{"domain": "example.org", "selector": "s_1"}]}, "'s_1' is not a DNS label"),
-        ({"keys": [{"domain": "example.org", "selector": "s", "size": 1536}]}, "value of size must be one of"),
-        ({"keys": [{"domain": "example.org", "selector": "s", "type": "dsa"}]}, "value of type must be one of"),
+        ({"keys": [{"domain": "example.org", "selector": "s", "key_size": 1536}]}, "value of key_size must be one of"),
+        ({"keys": [{"domain": "example.org", "selector": "s", "key_type": "dsa"}]}, "value of key_type must be one of"),
         ({"keys": [{"domain": "example.org", "selector": "s"}], "mode": "0644"}, "mode must be '0600' or '0640'"),
         ({"keys": [{"domain": "example.org", "selector": "s"}], "owner": "no-such-user-x"}, "does not exist"),
     ],
@@ -340,7 +368,7 @@ def test_bad_input_fails_before_any_change(tmp_path, args, message):
 
 def test_regenerate_fail_and_absent(tmp_path):
     key_dir = tmp_path / "dkimkeys"
-    one(tmp_path, dkim_task(key_dir, [{"domain": "example.org", "selector": "mx1", "size": 1024}]))
+    one(tmp_path, dkim_task(key_dir, [{"domain": "example.org", "selector": "mx1", "key_size": 1024}]))
     path = key_dir / "example.org" / "mx1.private"
     before = path.read_bytes()
     task = dkim_task(key_dir, [{"domain": "example.org", "selector": "mx1"}], regenerate="fail")
@@ -349,9 +377,9 @@ def test_regenerate_fail_and_absent(tmp_path):
     assert result["failed"] is True and "is rsa/1024 but rsa/2048 was requested" in result["msg"]
     assert path.read_bytes() == before
     kept = one(tmp_path, dkim_task(key_dir, [{"domain": "example.org", "selector": "mx1"}], regenerate="never"))
-    assert kept["changed"] is False and kept["dkim_keys"][0]["size"] == 1024
+    assert kept["changed"] is False and kept["dkim_keys"][0]["key_size"] == 1024
     replaced = one(tmp_path, dkim_task(key_dir, [{"domain": "example.org", "selector": "mx1"}]))
-    assert replaced["changed"] is True and replaced["dkim_keys"][0]["size"] == 2048
+    assert replaced["changed"] is True and replaced["dkim_keys"][0]["key_size"] == 2048
     assert re.match(r"^SHA256:[A-Za-z0-9+/]{43}$", replaced["dkim_keys"][0]["fingerprint"])
     absent = dkim_task(key_dir, [{"domain": "example.org", "selector": "mx1"}], state="absent")
     assert one(tmp_path, absent, "--check")["changed"] is True and path.exists()

@@ -162,46 +162,24 @@ def test_cassette_dkim_key_is_rsa_4096():
     assert key.key_size == 4096
 
 
-def test_four_steps_foreign_txt_kept_spf_merged(replay):
+def test_requests_match_the_documented_api(replay):
+    """The four steps of the contract (test_provider_contract.py, against a stateful fake) replayed
+    against exchanges built from Cloudflare's API documentation: the replay server checks every
+    request (method, path, query, token, JSON body); check mode sends no write, the whole zone goes in
+    ONE batch call, and a no-op run sends none."""
     server = replay("four_step")
-
     first = publish(server, check=True)
-    assert not first.get("failed"), first.get("msg")
-    assert first["changed"] is True
-    assert first["api_calls"]["write"] == 0
-    assert server.writes() == 0
-    actions = {(e["name"], e["action"]) for e in first["plan"]}
-    assert actions == {
-        ("example.test", "update"),
-        ("mx1._domainkey.example.test", "create"),
-        ("_dmarc.example.test", "create"),
-    }
+    assert first["changed"] is True and server.writes() == 0
     apex = next(e for e in first["plan"] if e["name"] == "example.test")
-    # the foreign value stays, the SPF record is merged (one SPF record afterwards)
     assert "google-site-verification=abc123" in apex["after"]["values"]
-    spf = [v for v in apex["after"]["values"] if v.startswith("v=spf1")]
-    assert spf == ["v=spf1 mx include:_spf.example.net -all"]
-
     second = publish(server)
     assert not second.get("failed"), second.get("msg")
-    assert second["changed"] is True
-    assert server.writes() == 1  # one batch call for the whole zone
-    assert second["api_calls"]["write"] == 1
-
+    assert server.writes() == 1 and second["api_calls"]["write"] == 1  # one batch call for the whole zone
     third = publish(server, check=True)
-    assert not third.get("failed"), third.get("msg")
     assert third["changed"] is False
-    assert third["plan"] == []
-
     fourth = publish(server)
-    assert not fourth.get("failed"), fourth.get("msg")
-    assert fourth["changed"] is False
-    assert fourth["api_calls"]["write"] == 0
-    assert server.writes() == 1
+    assert fourth["changed"] is False and server.writes() == 1
     server.assert_all_used()
-
-    dkim = next(r for r in fourth["records"] if r["name"] == "mx1._domainkey.example.test")
-    assert dkim["values"] == ["v=DKIM1; k=rsa; p=" + server.cassette["dkim_public_key"]]
 
 
 def test_equivalent_forms_are_not_rewritten(replay):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -50,85 +51,36 @@ def module_args(bind, domains, **provider_overrides):
     }
 
 
-def test_four_steps_4096_bit_dkim_foreign_txt_kept(bind_clean, rsa4096):
+def test_one_update_per_zone_served_by_both_servers_4096_bit_split(bind_clean, rsa4096):
+    """What only BIND shows (the four steps, foreign TXT and SPF merge are in test_provider_contract.py):
+    check mode leaves the SOA serials alone, the zone's changes go in ONE UPDATE message, a no-op run
+    keeps the serial, and the secondary (NOTIFY/IXFR) serves the 4096-bit key in <=255-octet strings."""
     bind = bind_clean
     bind.nsupdate('add example.test. 300 "%s"' % FOREIGN)
     before_serials = serials(bind)
     updates = bind.update_count()
-    entry = domain(dkim=[{"selector": "mx1", "key_type": "rsa", "public_key": rsa4096}])
-    args = module_args(bind, [entry])
+    args = module_args(bind, [domain(dkim=[{"selector": "mx1", "key_type": "rsa", "public_key": rsa4096}])])
 
-    # 1. check: the plan, and zero writes (client count, server UPDATE count, serials)
-    first = run_module("dns_records", args, check=True, diff=True)
-    assert not first.get("failed"), first.get("msg")
-    assert first["changed"] is True
-    assert first["api_calls"]["write"] == 0
-    assert bind.update_count() == updates
-    assert serials(bind) == before_serials
-    actions = {(p["name"], p["action"]) for p in first["plan"]}
-    assert actions == {
-        ("example.test", "update"),
-        ("mx1._domainkey.example.test", "create"),
-        ("_dmarc.example.test", "create"),
-    }
-    assert any("mx1._domainkey.example.test" in d["after_header"] for d in first["diff"])
-    assert bind.txt("mx1._domainkey.example.test") == []
+    assert run_module("dns_records", args, check=True)["changed"] is True
+    assert bind.update_count() == updates and serials(bind) == before_serials
 
-    # 2. apply: one UPDATE for the zone
-    second = run_module("dns_records", args)
-    assert not second.get("failed"), second.get("msg")
-    assert second["changed"] is True
-    assert second["api_calls"]["write"] == 1
-    assert second["applied_zones"] == ["example.test"]
-    assert bind.update_count() == updates + 1
+    applied = run_module("dns_records", args)
+    assert not applied.get("failed"), applied.get("msg")
+    assert applied["api_calls"]["write"] == 1 and bind.update_count() == updates + 1
 
-    # 3. check again, 4. apply again: nothing to do
-    third = run_module("dns_records", args, check=True)
-    assert third["changed"] is False and third["plan"] == []
     serial = bind.serial("example.test")
-    fourth = run_module("dns_records", args)
-    assert fourth["changed"] is False and fourth["plan"] == [] and fourth["api_calls"]["write"] == 0
-    assert bind.serial("example.test") == serial
+    assert run_module("dns_records", args)["changed"] is False
+    assert bind.serial("example.test") == serial and bind.update_count() == updates + 1
 
-    # read back with dnspython, from the primary and (after NOTIFY/IXFR) the secondary
     bind.wait_synced("example.test")
     expected_dkim = "v=DKIM1; k=rsa; p=" + rsa4096
     for server in bind.servers:
         apex = bind.txt("example.test", server)
-        assert FOREIGN in apex
-        assert spf_values(apex) == ["v=spf1 mx ip4:192.0.2.10 -all"]
+        assert FOREIGN in apex and spf_values(apex) == ["v=spf1 mx ip4:192.0.2.10 -all"]
         assert bind.txt("mx1._domainkey.example.test", server) == [expected_dkim]
         strings = bind.txt_strings("mx1._domainkey.example.test", server)[0]
         assert len(strings) > 1 and all(len(s) <= 255 for s in strings)
         assert bind.txt("_dmarc.example.test", server) == ["v=DMARC1; p=reject; rua=mailto:dmarc@example.test"]
-    dkim = next(r for r in fourth["records"] if r["kind"] == "dkim")
-    assert dkim["values"] == [expected_dkim]
-
-
-@pytest.mark.parametrize(
-    ("mode", "expected"),
-    [
-        ("merge", "v=spf1 mx ip4:192.0.2.10 include:_spf.example.net -all"),
-        ("replace", "v=spf1 mx ip4:192.0.2.10 -all"),
-        ("keep", "v=spf1 include:_spf.example.net ~all"),
-    ],
-)
-def test_existing_spf_merge_modes(bind_clean, mode, expected):
-    bind = bind_clean
-    bind.nsupdate(
-        'add example.test. 300 "v=spf1 include:_spf.example.net ~all"',
-        'add example.test. 300 "%s"' % FOREIGN,
-    )
-    args = module_args(bind, [domain(spf_merge=mode)])
-    args["lint_dns"] = False
-    result = run_module("dns_records", args)
-    assert not result.get("failed"), result.get("msg")
-    apex = bind.txt("example.test")
-    assert spf_values(apex) == [expected]
-    assert FOREIGN in apex
-    again = run_module("dns_records", args)
-    assert again["changed"] is False
-    assert spf_values(bind.txt("example.test")) == [expected]
 
 
 def test_split_value_is_not_rewritten(bind_clean):
@@ -229,30 +181,6 @@ def test_wrong_tsig(bind_clean, overrides, needle):
     assert bind.update_count() == updates
 
 
-def test_refused_update_for_one_zone_of_two_then_rerun(bind_clean):
-    bind = bind_clean
-    bind.set_update_allowed("example.org", False)
-    args = module_args(bind, [domain("example.test"), domain("example.org")])
-    org_serial = bind.serial("example.org")
-    failed = run_module("dns_records", args)
-    assert failed.get("failed") is True
-    assert failed["failed_zone"] == "example.org"
-    assert "refused" in failed["msg"]
-    assert failed["applied_zones"] == ["example.test"]
-    # example.test complete, example.org untouched: no zone half-written
-    assert spf_values(bind.txt("example.test")) == ["v=spf1 mx ip4:192.0.2.10 -all"]
-    assert bind.txt("_dmarc.example.test") != []
-    assert bind.serial("example.org") == org_serial
-    assert bind.txt("example.org") == [] and bind.txt("_dmarc.example.org") == []
-    # the fault goes away: a re-run completes the work, and only that
-    bind.set_update_allowed("example.org", True)
-    rerun = run_module("dns_records", args)
-    assert not rerun.get("failed"), rerun.get("msg")
-    assert {p["zone"] for p in rerun["plan"]} == {"example.org"}
-    assert bind.txt("_dmarc.example.org") == ["v=DMARC1; p=reject; rua=mailto:dmarc@example.org"]
-    assert run_module("dns_records", args)["changed"] is False
-
-
 def test_concurrent_change_is_detected_not_overwritten(bind_clean):
     """Between the read and the UPDATE someone changes the apex: the prerequisite catches it."""
     bind = bind_clean
@@ -326,7 +254,7 @@ def test_role_dns_publish_four_steps(bind_clean, rsa4096):
         {"name": "example.net", "mail_hosts": ["mx1"], "dkim": [{"selector": "mx1"}], "spf": {"all": "-all"}},
     ]
     record = "v=DKIM1; k=rsa; p=" + rsa4096
-    keys = [{"domain": "example.test", "selector": "mx1", "record": record, "path": "/x", "changed": True}]
+    keys = [{"domain": "example.test", "selector": "mx1", "value": record, "path": "/x", "changed": True}]
     before = serials(bind)
     plays = _role_play(bind, domains, keys, missing="skip")
 
@@ -495,7 +423,8 @@ def test_refused_later_update_message_through_the_module(bind_clean, rsa4096):
     assert failed["failed_zone"] == "example.test"
     assert failed["changed"] is True
     assert failed["applied_zones"] == []
-    assert "refused the update" in failed["msg"] and "were applied" in failed["msg"]
+    assert "refused the update" in failed["msg"]
+    assert re.search(r"(message 1 was|messages 1-[0-9]+ were) applied", failed["msg"]), failed["msg"]
     assert "re-run to complete the work" in failed["msg"]
     done = failed["failed_zone_applied"]
     assert done and victim not in done

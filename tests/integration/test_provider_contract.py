@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The provider contract, run by every backend of the registry through mailauth.core.dns_records.
 
-1. Four steps: check (changed, zero writes), apply, check again (changed false), apply again
-   (changed false, zero writes).
+1. Four steps: check (changed, zero writes, the plan and its diff), apply, check again (changed
+   false), apply again (changed false, zero writes).
 2. A foreign TXT value at the apex is kept byte for byte, and an existing SPF record is merged
-   (one SPF record afterwards, holding the old and the new mechanisms).
+   (one SPF record afterwards, holding the old and the new mechanisms); ``spf_merge: keep`` leaves
+   it alone, ``replace`` replaces it.
 3. A write fault on the second of two zones: the first zone is applied and reported, the failed
-   zone is named and unchanged, and a re-run completes the work.
+   zone is named and unchanged, the error says why (the backend's own words), and a re-run
+   completes the work.
 
 Backends: rfc2136 on BIND, powerdns and lexicon (lexicon's PowerDNS provider) on pdns_server,
 route53 on moto, cloudflare on a stateful fake of its API, zonefile on a directory. A backend's
@@ -94,6 +96,8 @@ class FakeCloudflare(LoopbackHttp):
 # ---------------------------------------------------------------------------------------------
 # one adapter per backend: args(), seed(), values(), writes(), fault(zone)
 class Rfc2136:
+    fault_words = "refused"
+
     def __init__(self, bind):
         self.bind = bind
         bind.reset()
@@ -125,6 +129,7 @@ class Rfc2136:
 
 class PowerDNS:
     name = "powerdns"
+    fault_words = "503"
 
     def __init__(self, pdns):
         self.pdns = pdns
@@ -168,6 +173,8 @@ class Lexicon(PowerDNS):
 
 
 class Route53:
+    fault_words = "HTTP 500"
+
     def __init__(self, aws):
         self.server, self.proxy = aws
         self.server.require_auth(False)
@@ -224,6 +231,8 @@ class Route53:
 
 
 class Cloudflare:
+    fault_words = "HTTP 400"
+
     def __init__(self):
         self.api = FakeCloudflare(ZONES)
 
@@ -253,6 +262,8 @@ class Cloudflare:
 
 
 class Zonefile:
+    fault_words = "zonefile: cannot"
+
     def __init__(self, path: Path):
         self.path = path
         self.path.mkdir()
@@ -355,12 +366,13 @@ def test_four_steps_foreign_txt_kept_spf_merged(backend, dkim_2048):
     assert planned["changed"] is True
     assert planned["api_calls"]["write"] == 0
     assert backend.writes() == before, "check mode wrote to the provider"
-    assert {e["name"] for e in planned["plan"]} == {
-        "example.test",
-        "mx1._domainkey.example.test",
-        "_dmarc.example.test",
+    assert {(e["name"], e["action"]) for e in planned["plan"]} == {
+        ("example.test", "update"),
+        ("mx1._domainkey.example.test", "create"),
+        ("_dmarc.example.test", "create"),
     }
-    assert planned["diff"], "diff mode shows the plan"
+    assert any("mx1._domainkey.example.test" in d["after_header"] for d in planned["diff"]), "diff shows the plan"
+    assert backend.values("mx1._domainkey.example.test") == []
     assert backend.values("example.test") == sorted([FOREIGN, OLD_SPF])
 
     applied = publish(backend, domains)
@@ -370,7 +382,7 @@ def test_four_steps_foreign_txt_kept_spf_merged(backend, dkim_2048):
     assert FOREIGN in apex
     spf = [v for v in apex if v.startswith("v=spf1")]
     assert len(spf) == 1, apex
-    assert "include:_spf.example.org" in spf[0] and " mx" in spf[0] and "ip4:192.0.2.10" in spf[0]
+    assert spf == ["v=spf1 mx ip4:192.0.2.10 include:_spf.example.org -all"]
     dkim = backend.values("mx1._domainkey.example.test")
     assert len(dkim) == 1 and dkim[0].replace(" ", "").endswith("p=" + dkim_2048)
     assert backend.values("_dmarc.example.test") == ["v=DMARC1; p=reject; rua=mailto:dmarc@example.test"]
@@ -381,9 +393,22 @@ def test_four_steps_foreign_txt_kept_spf_merged(backend, dkim_2048):
     assert again["changed"] is False and again["plan"] == [] and again["api_calls"]["write"] == 0
     last = publish(backend, domains)
     assert not last.get("failed"), last.get("msg")
-    assert last["changed"] is False and last["api_calls"]["write"] == 0
+    assert last["changed"] is False and last["plan"] == [] and last["api_calls"]["write"] == 0
     assert backend.writes() == after_apply
     assert FOREIGN in backend.values("example.test")
+    dkim = next(r for r in last["records"] if r["kind"] == "dkim")
+    assert dkim["values"] == ["v=DKIM1; k=rsa; p=" + dkim_2048]
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("keep", OLD_SPF), ("replace", "v=spf1 mx -all")])
+def test_spf_merge_keep_and_replace(backend, mode, expected):
+    backend.seed("example.test", [FOREIGN, OLD_SPF])
+    domains = [{"name": "example.test", "spf": {"mechanisms": ["mx"], "all": "-all"}, "spf_merge": mode}]
+    result = publish(backend, domains)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is (mode == "replace")
+    assert backend.values("example.test") == sorted([FOREIGN, expected])
+    assert publish(backend, domains)["changed"] is False
 
 
 def test_fault_on_the_second_zone_then_rerun(backend, dkim_2048):
@@ -397,14 +422,14 @@ def test_fault_on_the_second_zone_then_rerun(backend, dkim_2048):
     assert failed["failed_zone"] == "example.net", failed.get("msg")
     assert failed["applied_zones"] == ["example.test"]
     assert failed["changed"] is True
-    assert "example.test" in failed["msg"]
+    assert "example.test" in failed["msg"] and backend.fault_words in failed["msg"], failed["msg"]
     assert len(backend.values("mx1._domainkey.example.test")) == 1
     # The failed zone holds exactly what the error reports as applied (zonefile: its snippet was
     # written, the JSON file was not; the others: nothing).
     done = failed["failed_zone_applied"]
     if backend.name == "zonefile":
         assert set(done) == {"example.net", "mx1._domainkey.example.net", "_dmarc.example.net"}
-        assert "files 1-1 were applied" in failed["msg"]
+        assert "file 1 was applied" in failed["msg"]
     else:
         assert done == []
     dmarc = ["v=DMARC1; p=reject; rua=mailto:dmarc@example.net"] if "_dmarc.example.net" in done else []

@@ -148,4 +148,4 @@ def test_a_later_batch_request_fails_the_error_names_what_earlier_ones_applied()
     assert error.zone == ZONE
     assert error.applied == [op["name"] for op in sent[0]["posts"]] == names[:2]
     assert "in batch request 2 of 3" in error.msg and "quota exceeded" in error.msg
-    assert "requests 1-1 were applied (2 changes: n0.example.test, n1.example.test)" in error.msg
+    assert "request 1 was applied (2 changes: n0.example.test, n1.example.test)" in error.msg

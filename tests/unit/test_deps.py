@@ -23,8 +23,8 @@ def test_load_returns_the_module():
 def test_missing_library_is_reported_with_its_pip_name():
     assert _deps.load("lexicon.no_such_module_here") is None
     with pytest.raises(_deps.MissingLibrary) as err:
-        _deps.need("dns.resolver", "lexicon.no_such_module_here")
-    assert err.value.library == "dns-lexicon"
+        _deps.need("dns.resolver", "lexicon.no_such_module_here", libraries={"lexicon": "dns-lexicon>=3.17,<4"})
+    assert err.value.library == "dns-lexicon"  # the pip name a provider declares (its LIBRARIES)
     assert "ModuleNotFoundError" in err.value.traceback
 
 

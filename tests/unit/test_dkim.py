@@ -37,8 +37,8 @@ def spec(domain="example.org", selector="mx1", key_type="rsa", size=2048, conten
             {
                 "domain": domain,
                 "selector": selector,
-                "type": key_type,
-                "size": size if key_type == "rsa" else None,
+                "key_type": key_type,
+                "key_size": size if key_type == "rsa" else None,
                 "private_key_content": content,
             }
         ]
@@ -169,10 +169,16 @@ def test_generate_many_in_parallel_keeps_order():
         ({"domain": "example.org", "selector": "../x"}, "keys[0].selector"),
         ({"domain": "example.org", "selector": "x/y"}, "is not a DNS label"),
         ({"domain": "example.org", "selector": "-s"}, "is not a DNS label"),
-        ({"domain": "example.org", "selector": "s", "size": 512}, "RSA size must be one of 1024, 2048, 3072, 4096"),
-        ({"domain": "example.org", "selector": "s", "size": 2049}, "RSA size must be one of"),
-        ({"domain": "example.org", "selector": "s", "type": "dsa"}, "type must be one of rsa, ed25519"),
-        ({"domain": "example.org", "selector": "s", "type": "ed25519", "size": 2048}, "does not apply to ed25519"),
+        (
+            {"domain": "example.org", "selector": "s", "key_size": 512},
+            "RSA key_size must be one of 1024, 2048, 3072, 4096",
+        ),
+        ({"domain": "example.org", "selector": "s", "key_size": 2049}, "RSA key_size must be one of"),
+        ({"domain": "example.org", "selector": "s", "key_type": "dsa"}, "key_type must be one of rsa, ed25519"),
+        (
+            {"domain": "example.org", "selector": "s", "key_type": "ed25519", "key_size": 2048},
+            "does not apply to ed25519",
+        ),
         ({"domain": "example.org", "selector": "s", "private_key_content": "nope"}, "not a readable PEM"),
     ],
 )
@@ -198,16 +204,18 @@ def test_all_errors_reported_at_once_and_duplicates():
 
 def test_private_key_content_must_match_type_and_size():
     content = pem_of(rfc8463_key())
-    with pytest.raises(_dkim.DkimError, match="is an ed25519 key but type is rsa"):
-        _dkim.build_specs([{"domain": "example.org", "selector": "s", "type": "rsa", "private_key_content": content}])
+    with pytest.raises(_dkim.DkimError, match="is an ed25519 key but key_type is rsa"):
+        _dkim.build_specs(
+            [{"domain": "example.org", "selector": "s", "key_type": "rsa", "private_key_content": content}]
+        )
     derived = _dkim.build_specs([{"domain": "example.org", "selector": "s", "private_key_content": content}])[0]
-    assert (derived.key_type, derived.size) == ("ed25519", 256)
+    assert (derived.key_type, derived.key_size) == ("ed25519", 256)
     assert content not in repr(derived)
 
 
 def test_defaults_and_normalisation():
     s = _dkim.build_specs([{"domain": "Mail.Example.ORG.", "selector": "Sel-1.sub"}])[0]
-    assert (s.domain, s.selector, s.key_type, s.size) == ("mail.example.org", "Sel-1.sub", "rsa", 2048)
+    assert (s.domain, s.selector, s.key_type, s.key_size) == ("mail.example.org", "Sel-1.sub", "rsa", 2048)
 
 
 @pytest.mark.parametrize(("value", "expected"), [("0600", 0o600), ("640", 0o640), (0o600, 0o600), (0o640, 0o640)])
@@ -289,12 +297,12 @@ def test_policy_on_size_mismatch(tmp_path, keys_by_size, policy, outcome):
         return
     changed, results, _diff = ensure(tmp_path / "keys", [spec(size=2048)], regenerate=policy)
     if outcome == "kept":
-        assert results[0]["size"] == 1024 and results[0]["fingerprint"] == _dkim.fingerprint(old)
+        assert results[0]["key_size"] == 1024 and results[0]["fingerprint"] == _dkim.fingerprint(old)
         assert path.read_bytes() == before
         assert not changed
     else:
         assert changed and results[0]["changed"]
-        assert results[0]["size"] == 2048
+        assert results[0]["key_size"] == 2048
         assert _dkim.key_info(_dkim.load_private_key(path.read_bytes())) == ("rsa", 2048)
 
 
@@ -312,7 +320,7 @@ def test_policy_on_invalid_file(tmp_path, policy, outcome):
         assert path.read_text() == "not a key\n"
     else:
         changed, results, _diff = ensure(tmp_path / "keys", [spec()], regenerate=policy)
-        assert changed and results[0]["record"].startswith("v=DKIM1; k=rsa; p=")
+        assert changed and results[0]["value"].startswith("v=DKIM1; k=rsa; p=")
 
 
 def test_always_regenerates_a_matching_key(tmp_path, keys_by_size):
@@ -325,7 +333,7 @@ def test_always_regenerates_a_matching_key(tmp_path, keys_by_size):
 def test_failure_of_one_key_changes_no_other(tmp_path, keys_by_size):
     _install(tmp_path, keys_by_size["rsa", 1024])
     specs = _dkim.build_specs(
-        [{"domain": "other.example", "selector": "a"}, {"domain": "example.org", "selector": "mx1", "size": 2048}]
+        [{"domain": "other.example", "selector": "a"}, {"domain": "example.org", "selector": "mx1", "key_size": 2048}]
     )
     with pytest.raises(_dkim.DkimError):
         ensure(tmp_path / "keys", specs, regenerate="fail")
@@ -345,7 +353,7 @@ def test_apply_then_idempotent_with_modes(tmp_path):
         assert mode_of(r["path"]) == 0o600
         assert mode_of(os.path.dirname(r["path"])) == 0o750
         key = _dkim.load_private_key(Path(r["path"]).read_bytes())
-        assert r["record"] == _dkim.dns_record(key) and r["fingerprint"] == _dkim.fingerprint(key)
+        assert r["value"] == _dkim.dns_record(key) and r["fingerprint"] == _dkim.fingerprint(key)
     assert results[0]["path"] == str(key_dir / "example.org" / "mx1.private")
     assert sorted(os.listdir(key_dir / "example.org")) == ["ed.private", "mx1.private"]
     # The diff carries fingerprints, never key material.
@@ -374,8 +382,8 @@ def test_check_mode_writes_nothing(tmp_path, keys_by_size):
     key_dir = tmp_path / "keys"
     changed, results, diff = ensure(key_dir, [spec()], check_mode=True)
     assert changed and results[0]["changed"]
-    assert results[0]["record"] is None and results[0]["fingerprint"] is None
-    assert diff["after"][results[0]["path"]]["type"] == "rsa"
+    assert results[0]["value"] is None and results[0]["fingerprint"] is None
+    assert diff["after"][results[0]["path"]]["key_type"] == "rsa"
     assert not key_dir.exists()
     # An existing key with wrong permissions: reported, not fixed.
     path = _install(tmp_path, keys_by_size["rsa", 2048])
@@ -456,14 +464,14 @@ def test_shared_key_installs_that_key_everywhere(tmp_path):
         s = spec(key_type="ed25519", content=content)
         # Check mode already knows the record: the key is given, not generated.
         changed, results, _diff = ensure(host, [s], check_mode=True)
-        assert changed and results[0]["record"] == "v=DKIM1; k=ed25519; p=" + RFC8463_PUB
+        assert changed and results[0]["value"] == "v=DKIM1; k=ed25519; p=" + RFC8463_PUB
         assert not host.exists()
         changed, results, _diff = ensure(host, [s])
         assert changed
-        assert results[0]["record"] == "v=DKIM1; k=ed25519; p=" + RFC8463_PUB
+        assert results[0]["value"] == "v=DKIM1; k=ed25519; p=" + RFC8463_PUB
         assert (host / "example.org" / "mx1.private").read_text() == content + "\n"
         changed, results, _diff = ensure(host, [s])
-        assert not changed and results[0]["record"] == "v=DKIM1; k=ed25519; p=" + RFC8463_PUB
+        assert not changed and results[0]["value"] == "v=DKIM1; k=ed25519; p=" + RFC8463_PUB
 
 
 def test_shared_key_compares_public_keys_not_bytes(tmp_path, keys_by_size):
@@ -479,7 +487,7 @@ def test_shared_key_compares_public_keys_not_bytes(tmp_path, keys_by_size):
     with pytest.raises(_dkim.DkimError, match="different key than private_key_content"):
         ensure(tmp_path / "keys", [spec(size=None, content=other)], regenerate="fail")
     changed, results, _diff = ensure(tmp_path / "keys", [spec(size=None, content=other)])
-    assert changed and results[0]["size"] == 3072
+    assert changed and results[0]["key_size"] == 3072
     assert results[0]["fingerprint"] == _dkim.fingerprint(keys_by_size["rsa", 3072])
 
 
@@ -500,7 +508,7 @@ def test_absent_removes_files_and_empty_domain_dir(tmp_path):
     changed, _results, _diff = ensure(key_dir, absent_specs, state="absent")
     assert changed and not (key_dir / "example.org").exists()
     changed, results, _diff = ensure(key_dir, absent_specs, state="absent")
-    assert not changed and results[0]["record"] is None
+    assert not changed and results[0]["value"] is None
 
 
 def _corrupt_rsa_pem(key) -> str:
@@ -566,7 +574,7 @@ def test_rerun_reads_public_halves_from_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(_dkim, "load_private_key", no_private_key_reads)
     changed, again, _diff = ensure(key_dir, specs)
     assert not changed
-    assert [(r["record"], r["fingerprint"]) for r in again] == [(r["record"], r["fingerprint"]) for r in first]
+    assert [(r["value"], r["fingerprint"]) for r in again] == [(r["value"], r["fingerprint"]) for r in first]
 
 
 def test_a_replaced_key_file_is_read_again_not_taken_from_the_cache(tmp_path, keys_by_size):
@@ -596,7 +604,7 @@ def test_a_broken_cache_is_ignored_and_rewritten(tmp_path, content):
     os.chmod(cache, 0o600)
     changed, again, _diff = ensure(key_dir, [spec()])
     assert not changed
-    assert again[0]["record"] == first[0]["record"]
+    assert again[0]["value"] == first[0]["value"]
     assert b'"version": 1' in cache.read_bytes()
 
 
@@ -605,13 +613,13 @@ def test_a_cache_with_a_wrong_public_key_for_the_digest_is_not_trusted_if_group_
     _changed, first, _diff = ensure(key_dir, [spec()])
     cache = key_dir / _dkim.PublicCache.NAME
     forged = cache.read_text().replace(
-        first[0]["record"].split("p=")[1],
+        first[0]["value"].split("p=")[1],
         base64.b64encode(_dkim.public_key_bytes(keys_by_size["rsa", 2048])).decode(),
     )
     cache.write_text(forged)
     os.chmod(cache, 0o660)
     _changed, again, _diff = ensure(key_dir, [spec()])
-    assert again[0]["record"] == first[0]["record"]
+    assert again[0]["value"] == first[0]["value"]
 
 
 def test_check_mode_writes_no_cache(tmp_path):

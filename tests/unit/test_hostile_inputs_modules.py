@@ -75,7 +75,7 @@ def run_main(main, args: dict, capsys, check_mode: bool = False) -> dict:
 
 def dkim_args(tmp_path, keys=None, **extra) -> dict:
     args = {
-        "keys": keys if keys is not None else [{"domain": "example.org", "selector": "s1", "type": "ed25519"}],
+        "keys": keys if keys is not None else [{"domain": "example.org", "selector": "s1", "key_type": "ed25519"}],
         "key_dir": str(tmp_path / "keys"),
         "owner": ME,
         "group": MYGROUP,
@@ -627,6 +627,14 @@ FILTER_CASES = [
         ["keys[0].record", "control characters"],
     ),
     (
+        "filter-dkim-publish-value-newline",
+        "2",
+        lambda: publish.dkim_publish(
+            [entry()], [{"domain": "example.org", "selector": "s1", "value": "v=DKIM1;\np=x"}]
+        ),
+        ["keys[0].value", "control characters"],
+    ),
+    (
         "filter-dkim-publish-domain-newline",
         "2",
         lambda: publish.dkim_publish(
@@ -957,7 +965,7 @@ def _module_utils_call(kind: str, tmp_path):
         _dkim.validate_key_dir("/root/.mailauth-test-never-made/.ssh", pwd.getpwnam("nobody").pw_uid)
     elif kind == "unmarked":
         _dkim.ensure_keys(
-            _dkim.build_specs([{"domain": "example.org", "selector": "s1", "type": "ed25519"}]),
+            _dkim.build_specs([{"domain": "example.org", "selector": "s1", "key_type": "ed25519"}]),
             str(tmp_path / "keys"),
             ME,
             MYGROUP,
@@ -1001,7 +1009,7 @@ def test_dkim_publish_still_attaches_keys():
 
 
 def test_module_created_key_dir_outside_roots_is_reused(tmp_path):
-    specs = _dkim.build_specs([{"domain": "example.org", "selector": "s1", "type": "ed25519"}])
+    specs = _dkim.build_specs([{"domain": "example.org", "selector": "s1", "key_type": "ed25519"}])
     key_dir = tmp_path / "new" / "keys"
     _dkim.ensure_keys(specs, str(key_dir), ME, MYGROUP)
     assert (key_dir / _dkim.KEY_DIR_MARKER).is_file()
@@ -1028,10 +1036,10 @@ def test_shared_key_record_is_not_masked(tmp_path, capsys):
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     ).decode()
     public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    keys = [{"domain": "example.org", "selector": "shared", "type": "rsa", "private_key_content": pem}]
+    keys = [{"domain": "example.org", "selector": "shared", "key_type": "rsa", "private_key_content": pem}]
     result = run_main(dkim_key.main, dkim_args(tmp_path, keys=keys, key_dir=str(tmp_path / "dkimkeys")), capsys)
     assert result.get("failed") is not True, result
-    record = result["dkim_keys"][0]["record"]
+    record = result["dkim_keys"][0]["value"]
     assert "*" not in record
     assert record.endswith("p=" + __import__("base64").b64encode(public).decode())
     _no_key_material(result)

@@ -81,3 +81,55 @@ def test_match_is_a_full_match():
         _input.match(r"[a-z]+$", "abc" + NL, "f", "letters")
     with pytest.raises(_input.InputError, match="must be letters"):
         _input.match(r"[a-z]+", "abc1", "f", "letters")
+
+
+# -- host_port: one checker for Postfix's host[:port] values, the bracket rule a parameter -------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "brackets", "port_required", "expected"),
+    [
+        # a next hop (relayhost): brackets hold a name or an address, a bare host is a name, the port optional
+        ("smtp.example.net", "any", False, ("smtp.example.net", None)),
+        ("smtp.example.net:587", "any", False, ("smtp.example.net", 587)),
+        ("[smtp.example.net]:587", "any", False, ("smtp.example.net", 587)),
+        ("[192.0.2.25]", "any", False, ("192.0.2.25", None)),
+        ("[2001:db8::25]:25", "any", False, ("2001:db8::25", 25)),
+        # a service endpoint (inet:HOST:PORT): only IPv6 in brackets, IPv4 and names bare, the port required
+        ("127.0.0.1:10023", "ipv6", True, ("127.0.0.1", 10023)),
+        ("[::1]:10023", "ipv6", True, ("::1", 10023)),
+        ("localhost:65535", "ipv6", True, ("localhost", 65535)),
+    ],
+)
+def test_host_port_accepts(value, brackets, port_required, expected):
+    assert _input.host_port(value, "f", brackets=brackets, port_required=port_required) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "brackets", "port_required", "words"),
+    [
+        ("192.0.2.25", "any", False, "IP address"),  # a next hop's address goes in brackets (no MX lookup)
+        ("[300.1.1.1]:25", "any", False, "not an IP address"),
+        ("[smtp.example.net]:99999", "any", False, "port 1-65535"),
+        ("[smtp.example.net]:0", "any", False, "port 1-65535"),
+        ("smtp example.net", "any", False, "space"),
+        ("smtp.example.net:25\nmynetworks = 0.0.0.0/0", "any", False, "control"),
+        ("bücher.example:25", "any", False, "xn--"),
+        ("[-x.example]", "any", False, "DNS label"),
+        ("[127.0.0.1]:10023", "ipv6", True, "only IPv6 addresses go in brackets"),
+        ("[mail.example.test]:10023", "ipv6", True, "not an IP address"),
+        ("127.0.0.1", "ipv6", True, "port 1-65535"),
+        ("300.0.0.1:10023", "ipv6", True, "IP address"),
+        ("::1:10023", "ipv6", True, "port 1-65535"),  # a bare IPv6 address: its colons end the host
+        ("-x.example:10023", "ipv6", True, "DNS label"),
+    ],
+)
+def test_host_port_refuses_naming_the_field(value, brackets, port_required, words):
+    with pytest.raises(_input.InputError) as err:
+        _input.host_port(value, "postfix_x", brackets=brackets, port_required=port_required)
+    assert "postfix_x" in str(err.value) and words in str(err.value)
+
+
+def test_host_port_bracket_rule_is_one_of_two():
+    with pytest.raises(ValueError):
+        _input.host_port("a.example", "f", brackets="none")

@@ -89,6 +89,22 @@ def test_send_in_order_names_what_earlier_requests_applied():
     assert len(sent) == 2
 
 
+@pytest.mark.parametrize(("failing", "words"), [(1, "batch 1 was applied"), (2, "batches 1-2 were applied")])
+def test_send_in_order_counts_a_request_that_was_sent_as_applied(failing, words):
+    """A request applied before what came after it failed (Route 53's INSYNC wait) counts as applied."""
+
+    def send(number, request):
+        if number == failing:
+            raise RequestError("sent but not INSYNC after 300 seconds", sent=True)
+
+    requests = [[_change("a.example.test")], [_change("b.example.test")], [_change("c.example.test")]]
+    with pytest.raises(ProviderError) as raised:
+        send_in_order("example.test", requests, send, lambda r: [c.name for c in r], "x: change failed", "batch")
+    assert raised.value.applied == ["a.example.test", "b.example.test"][:failing]
+    assert "in batch %d of 3: sent but not INSYNC" % failing in raised.value.msg
+    assert words in raised.value.msg and "re-run to complete the work" in raised.value.msg
+
+
 def test_send_in_order_first_request_fails_unsure():
     def send(number, request):
         raise RequestError("timeout", unsure=True)
@@ -200,3 +216,63 @@ def test_lexicon_masks_credentials_in_messages():
     provider = _providers.get_provider("lexicon", {"provider_name": "hetzner", "credentials": {"auth_token": "s3cr3t"}})
     text = provider._error(RuntimeError("GET https://x.test/?token=s3cr3t failed"), "read")
     assert "s3cr3t" not in text and "********" in text
+
+
+# -- adding a provider: its own file; the registry line and requirements.txt are generated -------------------------
+
+
+def test_the_registry_is_generated_from_the_provider_files_found(tmp_path, monkeypatch):
+    """A new module_utils file with a Provider subclass joins BACKENDS (natives by name, fallbacks last)."""
+    gen = _generator()
+    for path in (ROOT / "plugins" / "module_utils").glob("_*.py"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "_example.py").write_text(
+        "from ansible_collections.mailauth.core.plugins.module_utils._provider import Provider\n\n\n"
+        "class ExampleProvider(Provider):\n"
+        '    name = "example"\n'
+        '    LIBRARIES = {"example_sdk": "example-sdk>=1"}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(gen, "MODULE_UTILS", tmp_path)
+    found = [cls for _module, cls in gen.discover()]
+    assert found == [
+        "CloudflareProvider",
+        "ExampleProvider",
+        "PowerDNSProvider",
+        "Rfc2136Provider",
+        "Route53Provider",
+        "ZonefileProvider",
+        "LexiconProvider",
+    ]
+    block = gen.registry_block()
+    assert "from ansible_collections.mailauth.core.plugins.module_utils._example import ExampleProvider\n" in block
+    assert [cls.__name__ for cls in _providers.BACKENDS] == [c for c in found if c != "ExampleProvider"]
+
+
+def test_requirements_come_from_the_providers_and_the_test_pins_satisfy_them():
+    """Each provider names the pip requirement of every library it imports; requirements.txt lists it
+    (generated), and tests/requirements.txt pins a version inside it."""
+    from packaging.requirements import Requirement
+
+    listed = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    pins = {}
+    for line in (ROOT / "tests" / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith(("#", "-")):
+            pin = Requirement(line)
+            pins[pin.name.lower()] = next(iter(pin.specifier)).version
+    for name, cls in _providers.PROVIDERS.items():
+        assert {r.split(".")[0] for r in cls.REQUIREMENTS} == set(cls.LIBRARIES), name
+        for spec in cls.LIBRARIES.values():
+            assert spec in listed, (name, spec)
+            wanted = Requirement(spec)
+            assert wanted.specifier.contains(pins[wanted.name.lower()]), (name, spec, pins.get(wanted.name.lower()))
+
+
+def test_a_missing_provider_library_names_its_pip_requirement(monkeypatch):
+    from ansible_collections.mailauth.core.plugins.module_utils import _deps, _lexicon
+
+    monkeypatch.setattr(_deps, "_LOADED", {})
+    monkeypatch.setattr(_deps, "_ERRORS", {"lexicon.config": "ImportError: no module named lexicon"})
+    with pytest.raises(_deps.MissingLibrary) as err:
+        _lexicon.LexiconProvider({"provider_name": "powerdns"})
+    assert err.value.library == "dns-lexicon"

@@ -59,9 +59,15 @@ def test_key_specs_from_the_domain_list():
     ]
     keys = domains.dkim_keys(entries, "mx1")
     assert services.opendkim_key_specs(keys) == [
-        {"domain": "example.test", "selector": "mx1-rsa", "type": "rsa", "size": 2048},
-        {"domain": "example.test", "selector": "mx1-ed25519", "type": "ed25519", "size": 256},
-        {"domain": "example.org", "selector": "shared", "type": "rsa", "size": 2048, "private_key_content": PEM},
+        {"domain": "example.test", "selector": "mx1-rsa", "key_type": "rsa", "key_size": 2048},
+        {"domain": "example.test", "selector": "mx1-ed25519", "key_type": "ed25519", "key_size": 256},
+        {
+            "domain": "example.org",
+            "selector": "shared",
+            "key_type": "rsa",
+            "key_size": 2048,
+            "private_key_content": PEM,
+        },
     ]
     assert services.opendkim_key_specs([]) == []
 
@@ -80,18 +86,24 @@ def test_dns_records_from_dkim_key_results():
         {
             "domain": "example.test",
             "selector": "mx1-rsa",
-            "type": "rsa",
-            "record": "v=DKIM1; k=rsa; p=MIIB",
+            "key_type": "rsa",
+            "value": "v=DKIM1; k=rsa; p=MIIB",
             "fingerprint": "SHA256:a",
         },
-        {"domain": "example.test", "selector": "mx1-ed25519", "type": "ed25519", "record": None, "fingerprint": None},
+        {
+            "domain": "example.test",
+            "selector": "mx1-ed25519",
+            "key_type": "ed25519",
+            "value": None,
+            "fingerprint": None,
+        },
     ]
     assert services.opendkim_dns_records(results) == [
         {
             "name": "mx1-rsa._domainkey.example.test",
             "domain": "example.test",
             "selector": "mx1-rsa",
-            "type": "rsa",
+            "key_type": "rsa",
             "value": "v=DKIM1; k=rsa; p=MIIB",
             "fingerprint": "SHA256:a",
         },
@@ -99,13 +111,13 @@ def test_dns_records_from_dkim_key_results():
             "name": "mx1-ed25519._domainkey.example.test",
             "domain": "example.test",
             "selector": "mx1-ed25519",
-            "type": "ed25519",
+            "key_type": "ed25519",
             "value": None,
             "fingerprint": None,
         },
     ]
-    with pytest.raises(AnsibleFilterError, match="a result has no record"):
-        services.opendkim_dns_records([{"domain": "example.test", "selector": "s", "type": "rsa"}])
+    with pytest.raises(AnsibleFilterError, match="a result has no value"):
+        services.opendkim_dns_records([{"domain": "example.test", "selector": "s", "key_type": "rsa"}])
 
 
 def test_dkimpy_milter_key_problems():

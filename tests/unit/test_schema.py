@@ -150,3 +150,67 @@ def test_dkim_key_result_feeds_a_domain_entry_and_dns_publish():
         result["key_size"],
         result["value"],
     )
+
+
+def _dkim_key(monkeypatch, capsys, tmp_path, keys):
+    """Run dkim_key's main() as on a managed host, one run per process: deprecations go into the result
+    (on the controller ansible-playbook shows them, see tests/integration/test_dkim_key.py)."""
+    import json
+    import pwd
+
+    from ansible.module_utils import _internal, basic
+    from ansible.module_utils.common import warnings
+
+    from ansible_collections.mailauth.core.plugins.modules import dkim_key
+
+    monkeypatch.setattr(_internal, "is_controller", False)
+    monkeypatch.setattr(warnings, "_global_deprecations", {})
+    me = pwd.getpwuid(os.getuid())
+    args = {"keys": keys, "key_dir": str(tmp_path / "k"), "owner": me.pw_name, "group": str(me.pw_gid)}
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
+    with pytest.raises(SystemExit):
+        dkim_key.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result.get("failed") is not True, result
+    return result
+
+
+def test_the_opendkim_role_chain_uses_dkim_key_names_without_deprecation(tmp_path, capsys, monkeypatch):
+    """dkim_keys filter -> opendkim_key_specs -> dkim_key -> opendkim_dns_records: one set of names, no alias used."""
+    from ansible_collections.mailauth.core.plugins.filter import domains, services
+
+    entries = [{"name": "example.test", "mail_hosts": ["mx1"], "dkim": [{"key_type": "ed25519"}]}]
+    keys = services.opendkim_key_specs(domains.dkim_keys(entries, "mx1"))
+    assert keys == [{"domain": "example.test", "selector": "mx1-ed25519", "key_type": "ed25519", "key_size": 256}]
+    result = _dkim_key(monkeypatch, capsys, tmp_path, keys)
+    assert "deprecations" not in result, result["deprecations"]
+    records = services.opendkim_dns_records(result["dkim_keys"])
+    assert [(r["name"], r["key_type"]) for r in records] == [("mx1-ed25519._domainkey.example.test", "ed25519")]
+    assert records[0]["value"] == result["dkim_keys"][0]["value"] and records[0]["value"].startswith("v=DKIM1")
+
+
+def test_dkim_key_type_and_size_aliases_warn_and_mean_the_same(tmp_path, capsys, monkeypatch):
+    """type/size (version 0.1.0) are deprecated aliases of key_type/key_size: a deprecation each, the same keys."""
+    import json
+
+    old = _dkim_key(
+        monkeypatch, capsys, tmp_path, [{"domain": "example.test", "selector": "s", "type": "rsa", "size": 1024}]
+    )
+    assert old["changed"] is True
+    shown = json.dumps(old["deprecations"])
+    for alias in ("type", "size"):
+        assert "Alias 'keys[0].%s' is deprecated." % alias in shown
+    assert len(old["deprecations"]) == 2 and all(d["version"] == "1.0.0" for d in old["deprecations"])
+    assert shown.count('"mailauth.core"') == 2
+    new = _dkim_key(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        [{"domain": "example.test", "selector": "s", "key_type": "rsa", "key_size": 1024}],
+    )
+    assert new["changed"] is False and "deprecations" not in new
+    assert [{k: v for k, v in r.items() if k != "changed"} for r in new["dkim_keys"]] == [
+        {k: v for k, v in r.items() if k != "changed"} for r in old["dkim_keys"]
+    ]
+    assert (new["dkim_keys"][0]["key_type"], new["dkim_keys"][0]["key_size"]) == ("rsa", 1024)
