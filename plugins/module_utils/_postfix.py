@@ -158,7 +158,7 @@ def mailbox_transport(value: t.Any, field: str) -> str:
     try:
         if not text.startswith("lmtp:"):
             raise InputError(text)
-        policy_endpoint(text[len("lmtp:") :], field)
+        endpoint(text[len("lmtp:") :], field)
     except InputError:
         raise InputError(
             "%s must be lmtp:unix:PATH (no '..') or lmtp:inet:HOST:PORT (LMTP delivery), got %r" % (field, text)
