@@ -28,8 +28,11 @@ import typing as t
 
 ACCEPT, DEFER, REJECT = "accept", "defer", "reject"
 SEVERITY = {ACCEPT: 0, DEFER: 1, REJECT: 2}
-# The more permissive of a real and a guessed result wins (errors of a guess are ignored).
-PERMISSIVE = ("pass", "neutral", "none", "softfail", "fail")
+# The more permissive of a real and a guessed result wins (errors of a guess are ignored). none ranks
+# above neutral: a guess without `all` ends in neutral for every other client, which must not turn a
+# domain without a record into a neutral that reject_neutral would refuse. The guess is only tried
+# for none, so in effect it turns none into pass.
+PERMISSIVE = ("pass", "none", "neutral", "softfail", "fail")
 RESULT_NAMES = {
     "pass": "Pass",
     "fail": "Fail",
@@ -272,6 +275,7 @@ def evaluate(cfg: t.Mapping[str, t.Any], ip: str, sender: str, helo: str) -> t.D
         guess = False
         if result == "none" and cfg.get("guess"):
             g = spf.query(i=ip, s=sender, h=helo, receiver=receiver, timeout=timeout, querytime=timeout)
+            g.perm_error = None  # pyspf 2.0.14's best_guess reads it before check() sets it
             guessed, _gcode, _gexp = g.best_guess(cfg["guess"])
             if more_permissive(result, guessed):
                 q, result, guess = g, guessed, True
