@@ -166,7 +166,9 @@ def test_a_missing_variable_is_named():
 
 def test_local_rules_and_guess_are_normalised():
     out = spf_policy_config(
-        defaults(local_rules=["ip4:192.0.2.0/24 a:backup.example.org", "?mx"], guess_enabled=True, guess="v=spf1  a  mx")
+        defaults(
+            local_rules=["ip4:192.0.2.0/24 a:backup.example.org", "?mx"], guess_enabled=True, guess="v=spf1  a  mx"
+        )
     )
     assert out["config"]["local_rules"] == "ip4:192.0.2.0/24 a:backup.example.org ?mx"
     assert out["config"]["guess"] == "v=spf1 a mx"

@@ -277,9 +277,7 @@ def test_authentication_results_parse_with_authres(tmp_path):
     assert name == "Authentication-Results"
     header = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + value)
     assert header.authserv_id == "mx2.example.test"
-    assert [(r.method, r.result, r.smtp_mailfrom) for r in header.results] == [
-        ("spf", "softfail", "joe@example.org")
-    ]
+    assert [(r.method, r.result, r.smtp_mailfrom) for r in header.results] == [("spf", "softfail", "joe@example.org")]
 
 
 def test_configured_codes_and_text(tmp_path):
@@ -300,7 +298,11 @@ def test_control_characters_never_reach_a_reply_or_header(tmp_path):
 
 def test_read_request_until_empty_line_and_eof():
     stream = io.StringIO("request=smtpd_access_policy\nsender=a@b.example\nhelo_name=x=y\n\n")
-    assert daemon.read_request(stream) == {"request": "smtpd_access_policy", "sender": "a@b.example", "helo_name": "x=y"}
+    assert daemon.read_request(stream) == {
+        "request": "smtpd_access_policy",
+        "sender": "a@b.example",
+        "helo_name": "x=y",
+    }
     assert daemon.read_request(stream) is None
 
 
@@ -323,7 +325,10 @@ def test_check_config(tmp_path):
         ("v=spf1 -all", "v=spf1 ip4:192.0.2.0/24 -all"),
         ("v=spf1 ip4:198.51.100.1 ~all", "v=spf1 ip4:198.51.100.1 ip4:192.0.2.0/24 ~all"),
         ("v=spf1 mx -ALL exp=x.example", "v=spf1 mx ip4:192.0.2.0/24 -ALL exp=x.example"),
-        ("v=spf1 ip4:198.51.100.1 redirect=_spf.example.org", "v=spf1 ip4:198.51.100.1 redirect=_spf.example.org ip4:192.0.2.0/24"),
+        (
+            "v=spf1 ip4:198.51.100.1 redirect=_spf.example.org",
+            "v=spf1 ip4:198.51.100.1 redirect=_spf.example.org ip4:192.0.2.0/24",
+        ),
         ("v=spf1 ip4:198.51.100.1", "v=spf1 ip4:198.51.100.1 ip4:192.0.2.0/24"),
         ("v=spf1 -all", "v=spf1 ip4:192.0.2.0/24 -all"),
     ],
