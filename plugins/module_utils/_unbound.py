@@ -93,7 +93,7 @@ def server(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, 
             ],
         ),
         (
-            "DNSSEC: the validator with Debian's root trust anchor (dns-root-data, kept up to date by unbound, RFC 5011).",
+            "DNSSEC: the validator, with Debian's root trust anchor (dns-root-data; unbound keeps it up to date).",
             [
                 ("module-config", '"validator iterator"' if dnssec else '"iterator"'),
                 ("auto-trust-anchor-file", '"%s"' % o.get("trust_anchor_file") if dnssec else None),
@@ -228,7 +228,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             p.add("%s must be a loopback address (127.0.0.1 or ::1), got %r" % (where, raw))
             continue
         if not addr.is_loopback:
-            p.add("%s: %s is not a loopback address; this role serves the host itself only" % (where, addr))
+            p.add("%s: %s is not a loopback address (unbound serves this host only)" % (where, addr))
         elif str(addr) in out["interfaces"]:
             p.add("%s: %s is listed twice" % (where, addr))
         else:
@@ -250,7 +250,14 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= 604800:
         p.add("%s must be a number of seconds from 1 to 604800, got %r" % (f("cache_max_ttl"), ttl))
     out["cache_max_ttl"] = ttl
-    for name in ("prefetch", "serve_expired", "dnssec", "unblock_lan_zones", "extended_statistics", "manage_resolv_conf"):
+    for name in (
+        "prefetch",
+        "serve_expired",
+        "dnssec",
+        "unblock_lan_zones",
+        "extended_statistics",
+        "manage_resolv_conf",
+    ):
         if not isinstance(v[name], bool):
             p.add("%s must be true or false, got %r" % (f(name), v[name]))
         out[name] = v[name] is True
