@@ -6,8 +6,8 @@ Containers (``mailauth/debian12:latest``, systemd as PID 1) on the bench's own d
 (``MAILAUTH_BENCH_INBOUND_NET``, default 172.30.85.0/24), configured by ``bench/scale/inbound.yml``
 over the ``community.docker.docker`` connection:
 
-- ``ns``: BIND, authoritative for five sender domains (``sender1.test`` ... ``sender5.test``: SPF
-  ``v=spf1 ip4:<gen> -all``, an RSA-2048 DKIM key, DMARC ``p=reject``), for ``bench.test`` (the
+- ``ns``: BIND, authoritative for five sender domains (``sender1.example`` ... ``sender5.example``: SPF
+  ``v=spf1 ip4:<gen> -all``, an RSA-2048 DKIM key, DMARC ``p=reject``), for ``bench.example`` (the
   hosts, with the generator's HELO SPF record) and for the network's reverse zone;
 - ``gen``: the load generator. Messages from the sender domains are signed once, before the
   runs, with dkimpy on the controller (``smtp-source`` cannot sign, and cannot send a prepared
@@ -61,9 +61,9 @@ NETWORK = PREFIX + "-net"
 NET = os.environ.get("MAILAUTH_BENCH_INBOUND_NET", "172.30.85")
 NS = {"name": PREFIX + "-ns", "host": "ns", "address": NET + ".10"}
 GEN = {"name": PREFIX + "-gen", "host": "gen", "address": NET + ".11"}
-SENDERS = ["sender%d.test" % i for i in range(1, 6)]
+SENDERS = ["sender%d.example" % i for i in range(1, 6)]
 SELECTOR = "bench"
-HELO = "gen.bench.test"
+HELO = "gen.bench.example"
 RECIPIENT = "bench@sink.test"
 SAMPLE_RECIPIENT = "hold@sink.test"
 
@@ -245,7 +245,7 @@ def receiver(key: str, octet: int) -> dict:
 
 
 def start_container(spec: dict, systemd: bool = True) -> None:
-    args = ["run", "-d", "--name", spec["name"], "--hostname", spec["host"] + ".bench.test"]
+    args = ["run", "-d", "--name", spec["name"], "--hostname", spec["host"] + ".bench.example"]
     args += ["--network", NETWORK, "--ip", spec["address"]]
     if systemd:
         args += ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run"]
@@ -268,15 +268,15 @@ def write_zones(directory: Path, hosts: list[dict], keys: dict) -> list[str]:
     """Zone files and named.conf.local for ns; returns the zone names."""
     directory.mkdir()
     reverse = ".".join(reversed(NET.split("."))) + ".in-addr.arpa"
-    zones = {"bench.test": [], reverse: []}
+    zones = {"bench.example": [], reverse: []}
     for h in hosts:
-        zones["bench.test"].append("%s IN A %s" % (h["host"], h["address"]))
-        zones[reverse].append("%s IN PTR %s.bench.test." % (h["address"].rsplit(".", 1)[1], h["host"]))
+        zones["bench.example"].append("%s IN A %s" % (h["host"], h["address"]))
+        zones[reverse].append("%s IN PTR %s.bench.example." % (h["address"].rsplit(".", 1)[1], h["host"]))
     spf = "v=spf1 ip4:%s -all" % GEN["address"]
-    zones["bench.test"].append("gen IN TXT %s" % _txt.to_zone_text(spf))
+    zones["bench.example"].append("gen IN TXT %s" % _txt.to_zone_text(spf))
     for domain in SENDERS:
         zones[domain] = [
-            "@ IN MX 10 gen.bench.test.",
+            "@ IN MX 10 gen.bench.example.",
             "@ IN TXT %s" % _txt.to_zone_text(spf),
             "%s._domainkey IN TXT %s" % (SELECTOR, _txt.to_zone_text(_dkim.dns_record(keys[domain]))),
             "_dmarc IN TXT %s" % _txt.to_zone_text("v=DMARC1; p=reject"),
@@ -285,8 +285,8 @@ def write_zones(directory: Path, hosts: list[dict], keys: dict) -> list[str]:
     for zone, records in zones.items():
         head = [
             "$TTL 86400",
-            "@ IN SOA ns.bench.test. hostmaster.bench.test. ( 1 3600 600 86400 86400 )",
-            "@ IN NS ns.bench.test.",
+            "@ IN SOA ns.bench.example. hostmaster.bench.example. ( 1 3600 600 86400 86400 )",
+            "@ IN NS ns.bench.example.",
         ]
         (directory / ("db." + zone)).write_text("\n".join(head + records) + "\n")
         local.append('zone "%s" { type primary; file "/var/lib/bind/db.%s"; };' % (zone, zone))
@@ -322,13 +322,19 @@ def sign_messages(directory: Path, keys: dict, per_domain: int) -> None:
 
 
 def converge(hosts: list[dict], configs: list[tuple], zones: list[str], workdir: Path) -> float:
-    rx = {}
+    rx, checked, cached = {}, {}, {}
     for key, _label, checks, cache, octet in configs:
-        spec = receiver(key, octet)
-        rx[spec["name"]] = dict(docker_host(spec["name"]), bench_checks=checks, bench_cache=cache)
+        name = receiver(key, octet)["name"]
+        rx[name] = docker_host(name)
+        if checks:
+            checked[name] = {}
+        if cache:
+            cached[name] = {}
     inventory = {
         "bench_ns": {"hosts": {NS["name"]: docker_host(NS["name"])}},
         "bench_rx": {"hosts": rx},
+        "bench_checked": {"hosts": checked},
+        "bench_cached": {"hosts": cached},
         "all": {
             "vars": {
                 "bench_zone_dir": str(workdir / "zones"),
@@ -336,7 +342,9 @@ def converge(hosts: list[dict], configs: list[tuple], zones: list[str], workdir:
                 "bench_net": NET + ".0/24",
                 "bench_ns_address": NS["address"],
                 "bench_gen_address": GEN["address"],
-                "mailauth_domains": [],
+                # The receivers' own domain: the opendkim role needs a key to sign with (with none
+                # it fails, even in verify mode), and a real receiver sends too.
+                "mailauth_domains": [{"name": "bench.example", "mail_hosts": sorted(checked)}],
             }
         },
     }
@@ -447,6 +455,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=200, help="messages sent to each receiver before the rounds")
     parser.add_argument("--per-domain", type=int, default=40, help="distinct signed messages per sender domain")
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the containers an earlier run kept (MAILAUTH_BENCH_KEEP=1): no set-up, no converge",
+    )
+    parser.add_argument(
         "--configs", default=",".join(c[0] for c in CONFIGS), help="configurations (default: plain,cache,direct)"
     )
     args = parser.parse_args()
@@ -463,21 +476,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="mailauth-bench-") as tmp:
             workdir = Path(tmp)
             (workdir / "tmp").mkdir()
-            # Leftovers of an earlier run (MAILAUTH_BENCH_KEEP), whichever configurations it ran.
-            for name in [NS["name"], GEN["name"], *(receiver(c[0], c[4])["name"] for c in CONFIGS)]:
-                docker("rm", "-f", name, check=False)
-            docker("network", "rm", NETWORK, check=False)
-            docker("network", "create", "--subnet", NET + ".0/24", NETWORK)
-            start_container(NS)
-            start_container(GEN, systemd=False)
-            for t in targets:
-                start_container(t)
-            keys = {d: _dkim.generate_private_key("rsa", 2048) for d in SENDERS}
-            zones = write_zones(workdir / "zones", [NS, GEN, *targets], keys)
-            sign_messages(workdir / "msgs", keys, args.per_domain)
-            docker("cp", str(workdir / "msgs"), "%s:/root/msgs" % GEN["name"])
-            seconds = converge([NS, *targets], configs, zones, workdir)
-            print("bench: converged in %.1f s" % seconds, file=sys.stderr)
+            if not args.reuse:
+                setup(targets, configs, args, workdir)
             for t in targets:
                 t["sample"] = sample(t)
                 print("bench: %s: sample %s" % (t["key"], json.dumps(t["sample"])), file=sys.stderr)
@@ -500,6 +500,25 @@ def main() -> int:
             docker("network", "rm", NETWORK, check=False)
     print_table(rows, args)
     return 0
+
+
+def setup(targets: list[dict], configs: list[tuple], args, workdir: Path) -> None:
+    """Fresh containers and network, keys, zones and signed messages, then the playbook."""
+    # Leftovers of an earlier run (MAILAUTH_BENCH_KEEP), whichever configurations it ran.
+    for name in [NS["name"], GEN["name"], *(receiver(c[0], c[4])["name"] for c in CONFIGS)]:
+        docker("rm", "-f", name, check=False)
+    docker("network", "rm", NETWORK, check=False)
+    docker("network", "create", "--subnet", NET + ".0/24", NETWORK)
+    start_container(NS)
+    start_container(GEN, systemd=False)
+    for t in targets:
+        start_container(t)
+    keys = {d: _dkim.generate_private_key("rsa", 2048) for d in SENDERS}
+    zones = write_zones(workdir / "zones", [NS, GEN, *targets], keys)
+    sign_messages(workdir / "msgs", keys, args.per_domain)
+    docker("cp", str(workdir / "msgs"), "%s:/root/msgs" % GEN["name"])
+    seconds = converge([NS, *targets], configs, zones, workdir)
+    print("bench: converged in %.1f s" % seconds, file=sys.stderr)
 
 
 def _median(runs: list[dict], key: str) -> float:
@@ -528,7 +547,10 @@ def print_table(rows: list[dict], args) -> None:
     for r in rows:
         runs = r["runs"]
         median = _median(runs, "rate")
-        verdicts = "; ".join(" ".join(h.get("results", [])) for h in r["sample"]["headers"] if "results" in h)
+        verdicts = "; ".join(
+            " ".join(h["results"]) if "results" in h else "Received-SPF: " + h["received_spf"].split()[0]
+            for h in r["sample"]["headers"]
+        )
         units = sorted({u for run in runs for u in run["units"]})
         by_unit = ", ".join(
             "%s %.2f" % (u.replace(".service", ""), statistics.median(run["units"].get(u, 0.0) for run in runs))
