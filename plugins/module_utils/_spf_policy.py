@@ -226,7 +226,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
                 "args": [
                     "-o %s_time_limit=%s" % (service, time_limit),
                     "user=%s" % user,
-                    "argv=%s" % daemon,
+                    "argv=/usr/bin/python3",
+                    daemon,
                     config_path,
                 ],
             }

@@ -149,7 +149,7 @@ class Policy:
     def message(self, sender: str, **kwargs) -> list:
         """The answers to the two restriction entries of one message (headers: both)."""
         instance = "m%d" % self.count
-        return [self.ask(sender, instance=instance, **kwargs) for _ in range(2)]
+        return [self.ask(sender, instance=instance, **kwargs) for _answer in range(2)]
 
     def close(self) -> int:
         self.proc.stdin.close()

@@ -51,7 +51,8 @@ def test_defaults_tag_and_never_block():
     assert service["args"] == [
         "-o mailauth_spf_time_limit=3600s",
         "user=mailauth-spf",
-        "argv=/usr/local/lib/mailauth/spf_policy.py",
+        "argv=/usr/bin/python3",
+        "/usr/local/lib/mailauth/spf_policy.py",
         "/etc/mailauth/spf_policy.json",
     ]
 

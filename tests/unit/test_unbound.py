@@ -219,7 +219,8 @@ def test_restart_settings_are_what_unbound_reads_at_start_only():
         ({"rrset_cache_size": "64m\ninterface: 0.0.0.0"}, ["unbound_rrset_cache_size", "control characters"]),
         ({"rrset_cache_size": "64t"}, ["unbound_rrset_cache_size must be a size"]),
         ({"cache_max_ttl": 0}, ["unbound_cache_max_ttl"]),
-        ({"prefetch": "yes"}, ["unbound_prefetch must be true or false"]),
+        ({"prefetch": "maybe"}, ["unbound_prefetch must be true or false"]),
+        ({"num_threads": "two"}, ["unbound_num_threads"]),
         ({"trust_anchor_file": "root.key"}, ["unbound_trust_anchor_file must be an absolute path"]),
         ({"domain_insecure": ["."]}, ["unbound_domain_insecure may not hold the root"]),
         ({"domain_insecure": ["exa mple.test"]}, ["unbound_domain_insecure[0]", "holds a space"]),
@@ -232,10 +233,12 @@ def test_restart_settings_are_what_unbound_reads_at_start_only():
         ({"forward_zones": [{"name": "example.test"}, {"name": "Example.TEST."}]}, ["listed twice"]),
         ({"forward_zones": [{"name": ".", "addresses": ["192.0.2.1"], "tls": True}]}, ["unknown keys tls"]),
         (
-            {"forward_zones": [{"name": ".", "addresses": ["192.0.2.1"], "first": "no"}]},
+            {"forward_zones": [{"name": ".", "addresses": ["192.0.2.1"], "first": "sometimes"}]},
             ["first must be true or false"],
         ),
         ({"forward_zones": {"name": "."}}, ["unbound_forward_zones must be a list"]),
+        ({"forward_zones": [{"name": ".", "addresses": ["127.0.0.1"]}]}, ["127.0.0.1 of . is unbound itself"]),
+        ({"stub_zones": [{"name": "x.test", "addresses": ["::1@53"]}]}, ["::1@53 of x.test. is unbound itself"]),
         ({"stub_zones": [{"name": ".", "addresses": ["192.0.2.1"]}]}, ["unbound_stub_zones may not hold the root"]),
         (
             {
@@ -294,3 +297,20 @@ def test_managed_settings_are_the_ones_written():
     written |= {name for section in lab["server"] for name, _value in section["settings"]}
     assert written <= _unbound.MANAGED
     assert {"interface", "access-control", "local-zone", "domain-insecure", "serve-expired"} <= _unbound.MANAGED
+
+
+def test_strings_from_the_command_line_are_read_as_ansible_reads_them():
+    """-e unbound_num_threads=2 unbound_prefetch=no arrive as strings."""
+    settings = build(num_threads="2", prefetch="no", dnssec="False", cache_max_ttl="3600")
+    got = conf_lines(render("unbound.conf.j2", settings))
+    assert "num-threads: 2" in got and "prefetch: no" in got and "cache-max-ttl: 3600" in got
+    assert 'module-config: "iterator"' in got
+
+
+def test_loopback_upstreams_are_allowed_only_when_listed():
+    """unbound never queries 127.0.0.0/8 or ::1 unless do-not-query-localhost is no: only set for such an upstream."""
+    assert "do-not-query-localhost: no" not in conf_lines(render("unbound.conf.j2", build()))
+    remote = build(forward_zones=[{"name": ".", "addresses": [LAB_NS]}])
+    assert "do-not-query-localhost: no" not in conf_lines(render("unbound.conf.j2", remote))
+    local = build(interfaces=["127.0.0.1"], stub_zones=[{"name": "corp.test", "addresses": ["127.0.0.2@5300"]}])
+    assert "do-not-query-localhost: no" in conf_lines(render("unbound.conf.j2", local))
