@@ -163,7 +163,8 @@ for d in glob.glob("/proc/[0-9]*"):
     except OSError:
         continue
     # The SPF policy service runs under Postfix's spawn (postfix@-.service): counted apart.
-    if stat[stat.index("(") + 1:stat.rindex(")")] in ("spawn", "spf_policy.py"):
+    comm = stat[stat.index("(") + 1:stat.rindex(")")]
+    if unit.startswith("postfix") and comm in ("spawn", "python3", "spf_policy.py"):
         unit = "spf-policy (spawn)"
     fields = stat[stat.rindex(")") + 2:].split()
     units[unit] = units.get(unit, 0) + sum(int(x) for x in fields[11:15])
