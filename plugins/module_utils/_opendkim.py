@@ -22,6 +22,9 @@ HEADER_NAME = r"[!-9;-~]+"
 DAEMON_NAME = r"[A-Za-z0-9_.\-]+"
 RESTART_RATE = r"[0-9]+/[0-9]+[smhdSMHD]?"
 MODES = ("s", "v", "sv")
+# What OpenDKIM does with a message whose key lookup failed (temporary DNS error): tempfail
+# (451, retried by the sender) or accept (delivered with dkim=temperror).
+DNS_ERROR_ACTIONS = ("tempfail", "accept")
 CANONICALIZATIONS = ("relaxed", "simple", "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple")
 
 TABLES = "/etc/opendkim"
@@ -31,6 +34,7 @@ def conf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, t.
     """opendkim.conf as sections of (setting, value); None leaves a setting out. The one list of managed settings."""
     signing = bool(o.get("rsa_keys"))
     restart = bool(o.get("auto_restart"))
+    verifying = "v" in (o.get("mode") or "")
     return [
         (
             "",
@@ -57,6 +61,20 @@ def conf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, t.
                 ("ExternalIgnoreList", "%s/TrustedHosts" % TABLES),
                 ("InternalHosts", "%s/InternalHosts" % TABLES),
                 ("MacroList", "daemon_name|%s" % o.get("originating_daemon_name")),
+            ],
+        ),
+        (
+            "Verification: one Authentication-Results field with the host's authserv-id for every message,"
+            " dkim=none included; a failing signature is reported, never rejected. Every incoming"
+            " Authentication-Results field that claims this authserv-id is removed (RemoveARAll), whatever it reports.",
+            [
+                ("AuthservID", o.get("authserv_id") if verifying else None),
+                ("AlwaysAddARHeader", "yes" if verifying else None),
+                ("RemoveARAll", "yes" if verifying else None),
+                ("On-NoSignature", "accept" if verifying else None),
+                ("On-BadSignature", "accept" if verifying else None),
+                ("On-KeyNotFound", "accept" if verifying else None),
+                ("On-DNSError", o.get("on_dns_error") if verifying else None),
             ],
         ),
         (
@@ -114,6 +132,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "originating_daemon_name": p.match(
             v["originating_daemon_name"], f("originating_daemon_name"), DAEMON_NAME, "a daemon name"
         ),
+        "authserv_id": p.check(_input.authserv_id, v["authserv_id"], f("authserv_id")),
+        "on_dns_error": p.check(_input.choice, v["on_dns_error"], f("on_dns_error"), DNS_ERROR_ACTIONS),
         "key_dir": p.check(_input.absolute_path, v["key_dir"], f("key_dir")),
         "pid_file": v["pid_file"],
         "log_why": bool(v["log_why"]),

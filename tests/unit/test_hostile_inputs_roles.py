@@ -65,6 +65,8 @@ POSTFIX_OK = {
 
 OPENDKIM_OK = {
     "mode": "sv",
+    "authserv_id": "mx2.example.test",
+    "on_dns_error": "tempfail",
     "canonicalization": "relaxed/simple",
     "socket": "local:/var/spool/postfix/opendkim/opendkim.sock",
     "postfix_queue_directory": "/var/spool/postfix",
