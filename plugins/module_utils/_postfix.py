@@ -169,6 +169,22 @@ def policy_endpoint(value: t.Any, field: str) -> str:
     return value
 
 
+def mailbox_transport(value: t.Any, field: str) -> str:
+    """A mailbox_transport for LMTP delivery: lmtp:unix:PATH or lmtp:inet:HOST:PORT; empty for local(8)."""
+    text = _input.text(value, field, allow_empty=True)
+    if not text:
+        return ""
+    try:
+        if not text.startswith("lmtp:"):
+            raise InputError(text)
+        policy_endpoint(text[len("lmtp:") :], field)
+    except InputError:
+        raise InputError(
+            "%s must be lmtp:unix:PATH (no '..') or lmtp:inet:HOST:PORT (LMTP delivery), got %r" % (field, text)
+        ) from None
+    return text
+
+
 def _restriction(value: t.Any, field: str) -> str:
     """One restriction; a check_policy_service endpoint is checked as such."""
     text = _input.match(RESTRICTION, value, field, "a restriction (name [type:table])")
@@ -267,6 +283,8 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
                 ("mailbox_size_limit", "0"),
                 ("message_size_limit", o.get("message_size_limit")),
                 ("recipient_delimiter", "+"),
+                # Local delivery through Dovecot's LMTP (the dovecot role's dovecot_postfix_mailbox_transport).
+                ("mailbox_transport", o.get("mailbox_transport") or None),
                 ("maillog_file", o.get("maillog_file") or None),
             ],
         ),
@@ -363,6 +381,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         ),
         "milter_protocol": p.check(_int, v["milter_protocol"], f("milter_protocol"), 2),
         "policyd_spf_time_limit": p.check(_time, v["policyd_spf_time_limit"], f("policyd_spf_time_limit")),
+        "mailbox_transport": p.check(mailbox_transport, v.get("mailbox_transport", ""), f("mailbox_transport")),
     }
     for name in ("smtpd_tls_cert_file", "smtpd_tls_key_file"):
         out[name] = p.check(_input.absolute_path, v[name], f(name))

@@ -99,7 +99,18 @@ DKIMPY_OK = {
     "keys": [{"domain": "example.test", "selector": "mx1-ed25519", "subdomains": True}],
 }
 
-DOVECOT_OK = {"sasl_mechanisms": ["plain", "login"]}
+DOVECOT_OK = {
+    "sasl_mechanisms": ["plain", "login"],
+    "packages": ["dovecot-core"],
+    "lmtp_enabled": False,
+    "lmtp_packages": ["dovecot-lmtpd", "dovecot-sieve"],
+    "version": "1:2.3.19.1+dfsg1-2.1+deb12u6",
+    "mail_dir": "Maildir",
+    "authserv_id": "mx2.example.net",
+    "junk_mailbox": "Junk",
+    "junk_on": ["dmarc_quarantine"],
+    "junk_retention_days": 30,
+}
 
 NL = "\n"
 SERVICE = {"service": "2525", "type": "inet", "private": "n", "command": "smtpd"}
@@ -167,6 +178,11 @@ POSTFIX_CASES = [
     ("policy-time-words", "policyd_spf_time_limit", "1 hour", ["a time"]),
     ("policy-time-negative", "policyd_spf_time_limit", -1, ["a time"]),
     ("policy-time-bool", "policyd_spf_time_limit", True, ["must be a string"]),
+    ("transport-local", "mailbox_transport", "local:", ["lmtp:unix:PATH"]),
+    ("transport-newline", "mailbox_transport", "lmtp:unix:private/x" + NL + "mynetworks = 0.0.0.0/0", ["control"]),
+    ("transport-dotdot", "mailbox_transport", "lmtp:unix:private/../../etc/x", ["lmtp:unix:PATH"]),
+    ("transport-port", "mailbox_transport", "lmtp:inet:127.0.0.1:0", ["lmtp:inet:HOST:PORT"]),
+    ("transport-space", "mailbox_transport", "lmtp:unix:private/dovecot lmtp", ["lmtp:unix:PATH"]),
     ("relay-newline", "smtpd_relay_restrictions", ["permit_mynetworks" + NL + "permit"], ["control characters"]),
     ("relay-junk", "smtpd_relay_restrictions", ["permit mynetworks x"], ["a restriction"]),
     ("relay-string", "smtpd_relay_restrictions", "permit", ["must be a list"]),
@@ -474,6 +490,7 @@ def test_postfix_managed_parameters_are_what_the_template_writes():
     values["maillog_file"] = "/var/log/mail.log"
     values["smtpd_recipient_restrictions"] = ["reject_unauth_pipelining"]
     values["master_services"] = POLICYD_SPF
+    values["mailbox_transport"] = "lmtp:unix:private/dovecot-lmtp"
     written = set(_postfix.parse_main_cf(postfix_files(services.postfix_config(values))[0]["content"]))
     assert written == set(_postfix.MANAGED)
     for name in ("relayhost", "smtpd_helo_required", "disable_vrfy_command", "smtpd_milter_maps"):
