@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter
 from ansible_collections.mailauth.core.plugins.module_utils._opendkim import RESTART_RATE, hosts, setting_value
 from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems, extras
@@ -106,13 +108,14 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "spf_source": p.check(_input.choice, v["spf_source"], f("spf_source"), SPF_SOURCES),
         "public_suffix_list": p.check(_input.absolute_path, v["public_suffix_list"], f("public_suffix_list")),
         "pid_file": v["pid_file"],
-        "auto_restart": bool(v["auto_restart"]),
-        "ignore_authenticated_clients": bool(v["ignore_authenticated_clients"]),
     }
-    for flag in ("enforce", "hold_quarantined"):
-        if not isinstance(v[flag], bool):
+    # Booleans as Ansible reads them (true, "yes", "false", ...; extra vars arrive as strings), strictly.
+    for flag in ("enforce", "hold_quarantined", "auto_restart", "ignore_authenticated_clients"):
+        try:
+            out[flag] = boolean(v[flag], strict=True)
+        except TypeError:
             p.add("%s must be true or false, got %r" % (f(flag), v[flag]))
-        out[flag] = v[flag] is True
+            out[flag] = False
     out["socket"] = p.match(v["socket"], f("socket"), _milter.SOCKET, _milter.SOCKET_WHAT)
     out["postfix_queue_directory"] = p.check(
         _input.absolute_path, v["postfix_queue_directory"], f("postfix_queue_directory")

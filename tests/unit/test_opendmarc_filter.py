@@ -60,7 +60,7 @@ def test_the_filter_reads_every_variable_the_role_passes():
 
 
 def test_one_authserv_id_written_and_trusted():
-    conf, _ = settings(authserv_id="MX2.Example.NET")
+    conf = settings(authserv_id="MX2.Example.NET")[0]
     assert conf["AuthservID"] == conf["TrustedAuthservIDs"] == "mx2.example.net"
     assert conf["AuthservIDWithJobID"] == "false"
 
@@ -79,13 +79,20 @@ def test_defaults_enforce_reject_and_tag_quarantine():
     assert out["ignore_hosts"] == ["127.0.0.1", "::1"]
 
 
-def test_hold_quarantined():
-    conf, _ = settings(hold_quarantined=True)
+@pytest.mark.parametrize("value", [True, "true", "yes"])
+def test_hold_quarantined(value):
+    conf = settings(hold_quarantined=value)[0]
     assert conf["HoldQuarantinedMessages"] == "true"
 
 
+@pytest.mark.parametrize("value", [False, "false", "no"])
+def test_enforce_false_as_extra_vars_give_it(value):
+    conf = settings(enforce=value)[0]
+    assert conf["RejectFailures"] == "false"
+
+
 def test_enforce_off_tags_only_even_with_hold():
-    conf, _ = settings(enforce=False, hold_quarantined=True)
+    conf = settings(enforce=False, hold_quarantined=True)[0]
     assert conf["RejectFailures"] == "false"
     assert conf["HoldQuarantinedMessages"] == "false"
     assert conf["RejectMultiValueFrom"] == "false"
@@ -96,18 +103,18 @@ def test_enforce_off_tags_only_even_with_hold():
     [("header", "false", "false"), ("self", "true", "true")],
 )
 def test_spf_source(source, ignore, self_validate):
-    conf, _ = settings(spf_source=source)
+    conf = settings(spf_source=source)[0]
     assert (conf["SPFIgnoreResults"], conf["SPFSelfValidate"]) == (ignore, self_validate)
 
 
 def test_inet_socket_has_no_group():
-    _, out = settings(socket="inet:8893@127.0.0.1")
+    out = settings(socket="inet:8893@127.0.0.1")[1]
     assert out["postfix_milter"] == "inet:127.0.0.1:8893"
     assert out["socket_directory"] is None
 
 
 def test_auto_restart_off_leaves_the_rate_out():
-    conf, _ = settings(auto_restart=False, auto_restart_rate="garbage")
+    conf = settings(auto_restart=False, auto_restart_rate="garbage")[0]
     assert "AutoRestart" not in conf and "AutoRestartRate" not in conf
 
 
@@ -126,8 +133,10 @@ def test_extras_are_rendered_sorted():
         ({"authserv_id": "mx2.example.net;dkim=pass"}, "opendmarc_authserv_id"),
         ({"authserv_id": "mx2.example.net\n"}, "opendmarc_authserv_id"),
         ({"spf_source": "both"}, "opendmarc_spf_source"),
-        ({"enforce": "yes"}, "opendmarc_enforce"),
-        ({"hold_quarantined": "no"}, "opendmarc_hold_quarantined"),
+        ({"enforce": "maybe"}, "opendmarc_enforce"),
+        ({"hold_quarantined": 2}, "opendmarc_hold_quarantined"),
+        ({"auto_restart": "sometimes"}, "opendmarc_auto_restart"),
+        ({"ignore_authenticated_clients": None}, "opendmarc_ignore_authenticated_clients"),
         ({"socket": "unix:/tmp/x.sock"}, "opendmarc_socket"),
         ({"socket": "local:/var/spool/postfix/opendmarc/o.sock\nSocket x"}, "opendmarc_socket"),
         ({"postfix_queue_directory": "spool"}, "opendmarc_postfix_queue_directory"),
