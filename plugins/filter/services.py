@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Jinja filters of the service roles: postfix_config, postfix_relay_problems, opendkim_config,
 opendkim_key_specs, opendkim_dns_records, dkimpy_milter_config, dkimpy_milter_key_problems,
-dovecot_config, unbound_config, and site.yml's dkim_entries.
+dovecot_config, and site.yml's dkim_entries.
 
 Thin wrappers over ``module_utils/_postfix.py``, ``_opendkim.py``, ``_dkimpy_milter.py``,
-``_dovecot.py``, ``_unbound.py`` and ``_site.py``: the roles' variables are validated there, in Python, before any
+``_dovecot.py`` and ``_site.py``: the roles' variables are validated there, in Python, before any
 template renders them, and what the roles derive from them is computed there, not in Jinja.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.core.plugins.module_utils import _dkimpy_milter, _dovecot, _opendkim, _postfix, _site, _unbound
+from ansible_collections.mailauth.core.plugins.module_utils import _dkimpy_milter, _dovecot, _opendkim, _postfix, _site
 from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
 
 
@@ -94,11 +94,6 @@ def dovecot_config(values):
     return _build("dovecot_config", "Dovecot", "dovecot_", _dovecot.build, values)
 
 
-def unbound_config(values):
-    """The unbound role's variables (without the unbound_ prefix), validated into what its templates render."""
-    return _build("unbound_config", "unbound", "unbound_", _unbound.build, values)
-
-
 class FilterModule:
     """mailauth.core service-role filters."""
 
@@ -113,5 +108,4 @@ class FilterModule:
             "dkimpy_milter_key_problems": dkimpy_milter_key_problems,
             "dovecot_config": dovecot_config,
             "dkim_entries": dkim_entries,
-            "unbound_config": unbound_config,
         }

@@ -93,7 +93,7 @@ def server(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, 
             ],
         ),
         (
-            "DNSSEC: the validator with Debian's root trust anchor (dns-root-data, kept up to date by unbound, RFC 5011).",
+            "DNSSEC: the validator, with Debian's root trust anchor (dns-root-data; unbound keeps it up to date).",
             [
                 ("module-config", '"validator iterator"' if dnssec else '"iterator"'),
                 ("auto-trust-anchor-file", '"%s"' % o.get("trust_anchor_file") if dnssec else None),
@@ -102,6 +102,10 @@ def server(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, 
                 ("harden-dnssec-stripped", "yes" if dnssec else None),
                 ("qname-minimisation", "yes"),
             ],
+        ),
+        (
+            "Upstreams on loopback (a forwarder or stub on this host) are queried only when this says no.",
+            [("do-not-query-localhost", "no" if o.get("loopback_upstreams") else None)],
         ),
         (
             "Local zones: the defaults unbound answers itself (RFC 6761), but for the zones that must be looked up.",
@@ -124,6 +128,30 @@ def _value(value: t.Any, field: str) -> t.List[str]:
     if isinstance(value, (list, tuple)):
         return [_input.text(v, "%s[%d]" % (field, i), scalars=True).strip() for i, v in enumerate(value)]
     return [_input.text(value, field, scalars=True).strip()]
+
+
+_TRUE = ("yes", "true", "on", "1")
+_FALSE = ("no", "false", "off", "0")
+
+
+def _flag(value: t.Any, field: str, p: Problems) -> bool:
+    """A boolean as Ansible passes it (true, or "yes"/"true"/"on"/"1" from -e and inventories)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    p.add("%s must be true or false, got %r" % (field, value))
+    return False
+
+
+def _number(value: t.Any, field: str, low: int, high: int, unit: str, p: Problems) -> t.Optional[int]:
+    """A whole number from low to high (a string of digits too, as -e passes it)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        p.add("%s must be a number%s from %d to %d, got %r" % (field, unit, low, high, value))
+        return None
+    return value
 
 
 def _address(value: t.Any, field: str) -> str:
@@ -177,16 +205,14 @@ def _servers(value: t.Any, field: str, p: Problems) -> t.List[t.Dict[str, t.Any]
         if raw is not None and not addresses and isinstance(raw, list):
             p.add("%s.addresses must list at least one server" % where)
         checked = [p.check(_address, a, "%s.addresses[%d]" % (where, j)) for j, a in enumerate(addresses)]
-        first = entry.get("first", False)
-        if not isinstance(first, bool):
-            p.add("%s.first must be true or false, got %r" % (where, first))
+        first = _flag(entry.get("first", False), where + ".first", p)
         if name:
             out.append(
                 {
                     "name": name,
                     "zone": "." if name == "." else name + ".",
                     "addresses": [a for a in checked if a],
-                    "first": first is True,
+                    "first": first,
                 }
             )
     return out
@@ -228,7 +254,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             p.add("%s must be a loopback address (127.0.0.1 or ::1), got %r" % (where, raw))
             continue
         if not addr.is_loopback:
-            p.add("%s: %s is not a loopback address; this role serves the host itself only" % (where, addr))
+            p.add("%s: %s is not a loopback address (unbound serves this host only)" % (where, addr))
         elif str(addr) in out["interfaces"]:
             p.add("%s: %s is listed twice" % (where, addr))
         else:
@@ -240,26 +266,35 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["ipv6"] = any(":" in a for a in out["interfaces"])
     # Loopback clients only: everything else is refused (answered REFUSED), whatever listens.
     out["access_control"] = ["0.0.0.0/0 refuse", "::0/0 refuse", "127.0.0.0/8 allow", "::1/128 allow"]
-    threads = v["num_threads"]
-    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
-        p.add("%s must be a number from 1 to %d, got %r" % (f("num_threads"), MAX_THREADS, threads))
-    out["num_threads"] = threads
+    out["num_threads"] = _number(v["num_threads"], f("num_threads"), 1, MAX_THREADS, "", p)
     for name in ("msg_cache_size", "rrset_cache_size"):
         out[name] = p.match(v[name], f(name), SIZE, "a size in bytes, or with k, m or g (e.g. 64m)")
-    ttl = v["cache_max_ttl"]
-    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= 604800:
-        p.add("%s must be a number of seconds from 1 to 604800, got %r" % (f("cache_max_ttl"), ttl))
-    out["cache_max_ttl"] = ttl
-    for name in ("prefetch", "serve_expired", "dnssec", "unblock_lan_zones", "extended_statistics", "manage_resolv_conf"):
-        if not isinstance(v[name], bool):
-            p.add("%s must be true or false, got %r" % (f(name), v[name]))
-        out[name] = v[name] is True
+    out["cache_max_ttl"] = _number(v["cache_max_ttl"], f("cache_max_ttl"), 1, 604800, " of seconds", p)
+    for name in (
+        "prefetch",
+        "serve_expired",
+        "dnssec",
+        "unblock_lan_zones",
+        "extended_statistics",
+        "manage_resolv_conf",
+    ):
+        out[name] = _flag(v[name], f(name), p)
     out["trust_anchor_file"] = p.check(_input.absolute_path, v["trust_anchor_file"], f("trust_anchor_file"))
     out["domain_insecure"] = _zones(v["domain_insecure"], f("domain_insecure"), p)
     if "." in out["domain_insecure"]:
         p.add("%s may not hold the root (.): set unbound_dnssec to false instead" % f("domain_insecure"))
     out["forward_zones"] = _servers(v["forward_zones"], f("forward_zones"), p)
     out["stub_zones"] = _servers(v["stub_zones"], f("stub_zones"), p)
+    own = set(out["interfaces"]) | {a + "@53" for a in out["interfaces"]}
+    for kind in ("forward_zones", "stub_zones"):
+        for z in out[kind]:
+            for a in own.intersection(z["addresses"]):
+                p.add("%s: %s of %s is unbound itself (a loop)" % (f(kind), a, z["zone"]))
+    out["loopback_upstreams"] = any(
+        ipaddress.ip_address(a.split("@")[0]).is_loopback
+        for z in out["forward_zones"] + out["stub_zones"]
+        for a in z["addresses"]
+    )
     both = {z["name"] for z in out["forward_zones"]} & {z["name"] for z in out["stub_zones"]}
     if both:
         p.add("%s and %s both hold %s" % (f("forward_zones"), f("stub_zones"), ", ".join(sorted(both))))
