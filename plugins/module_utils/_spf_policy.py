@@ -31,7 +31,7 @@ MODE_REJECTS = {
     "reject_not_pass": ("fail", "softfail", "neutral", "none"),
 }
 MODES = tuple(MODE_REJECTS)
-HELO_MODES = ("off",) + MODES
+HELO_MODES = ("off", *MODES)
 ERROR_ACTIONS = ("default", "tag", "defer", "reject")
 HEADERS = {
     "received_spf": ["received_spf"],
@@ -178,7 +178,9 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     if not isinstance(guess_enabled, bool):
         p.add("%s must be true or false, got %r" % (f("guess_enabled"), guess_enabled))
     guess = p.check(guess_record, v["guess"], f("guess"))
-    service = p.match(v["service_name"], f("service_name"), r"[a-z][a-z0-9_]{0,30}", "a master.cf service name (a-z, 0-9, _)")
+    service = p.match(
+        v["service_name"], f("service_name"), r"[a-z][a-z0-9_]{0,30}", "a master.cf service name (a-z, 0-9, _)"
+    )
     user = p.match(v["user"], f("user"), r"[a-z_][a-z0-9_-]{0,30}", "a system user name")
     if user in ("root", "postfix"):
         p.add("%s must not be root or postfix (spawn refuses them), got %r" % (f("user"), user))
@@ -224,7 +226,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
                 "args": [
                     "-o %s_time_limit=%s" % (service, time_limit),
                     "user=%s" % user,
-                    "argv=%s" % daemon,
+                    "argv=/usr/bin/python3",
+                    daemon,
                     config_path,
                 ],
             }

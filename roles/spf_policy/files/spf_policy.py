@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """mailauth SPF policy service for Postfix (check_policy_service, run by spawn on stdin/stdout).
@@ -28,8 +27,11 @@ import typing as t
 
 ACCEPT, DEFER, REJECT = "accept", "defer", "reject"
 SEVERITY = {ACCEPT: 0, DEFER: 1, REJECT: 2}
-# The more permissive of a real and a guessed result wins (errors of a guess are ignored).
-PERMISSIVE = ("pass", "neutral", "none", "softfail", "fail")
+# The more permissive of a real and a guessed result wins (errors of a guess are ignored). none ranks
+# above neutral: a guess without `all` ends in neutral for every other client, which must not turn a
+# domain without a record into a neutral that reject_neutral would refuse. The guess is only tried
+# for none, so in effect it turns none into pass.
+PERMISSIVE = ("pass", "none", "neutral", "softfail", "fail")
 RESULT_NAMES = {
     "pass": "Pass",
     "fail": "Fail",
@@ -255,7 +257,7 @@ def evaluate(cfg: t.Mapping[str, t.Any], ip: str, sender: str, helo: str) -> t.D
     class Query(spf.query):
         top_done = False
 
-        def dns_spf(self, domain):  # noqa: ANN001 - pyspf's signature
+        def dns_spf(self, domain):
             record = spf.query.dns_spf(self, domain)
             if not self.top_done:  # the sender's own record: the first one looked up
                 self.top_done = True
@@ -272,6 +274,7 @@ def evaluate(cfg: t.Mapping[str, t.Any], ip: str, sender: str, helo: str) -> t.D
         guess = False
         if result == "none" and cfg.get("guess"):
             g = spf.query(i=ip, s=sender, h=helo, receiver=receiver, timeout=timeout, querytime=timeout)
+            g.perm_error = None  # pyspf 2.0.14's best_guess reads it before check() sets it
             guessed, _gcode, _gexp = g.best_guess(cfg["guess"])
             if more_permissive(result, guessed):
                 q, result, guess = g, guessed, True
@@ -284,7 +287,7 @@ def evaluate(cfg: t.Mapping[str, t.Any], ip: str, sender: str, helo: str) -> t.D
         received = q.get_header(result, receiver=receiver)
         if sender and local and not guess and q.mechanism and q.mechanism in local.split():
             comment = "local rule %s: %s" % (q.mechanism, comment)
-    except Exception as err:  # noqa: BLE001 - any failure of one check is a temporary error
+    except Exception as err:
         result, guess = "temperror", False
         comment = "temporary error in SPF processing: %s" % err.__class__.__name__
         received = '%s (%s: %s) client-ip=%s; helo="%s"; identity=%s' % (
@@ -420,7 +423,7 @@ def main(argv: t.Sequence[str]) -> int:
             return 0
         try:
             action = service.handle(req)
-        except Exception as err:  # noqa: BLE001 - a bug must not cost the connection: tempfail this request
+        except Exception as err:
             syslog.syslog(syslog.LOG_ERR, "internal error: %r" % (err,))
             action = "DEFER_IF_PERMIT SPF policy service error"
         sys.stdout.write("action=%s\n\n" % action)
