@@ -3,8 +3,11 @@ on every smtpd port, forged-From mail, and authenticated submission.
 
 One probe: the options below; prints one JSON object, the SMTP reply code and text at the step
 that decided it. Many probes: --batch FILE, a JSON list of objects with the same keys as the
-options (host, port, sender, rcpt, starttls, user, password, subject, message_id); prints a JSON
-list of results, in order, each with the probe's "id" when it has one. A connection that fails
+options (host, port, sender, rcpt, starttls, user, password, subject, message_id, helo,
+header_from); prints a JSON list of results, in order, each with the probe's "id" when it has one.
+helo is the name the client greets with (default probe.invalid); header_from the From: header's
+address (default the envelope sender), so that a probe can fail SPF for one domain and DMARC for
+another. A connection that fails
 (refused, timed out) is a result with stage "connect", not a crash, so that every probe is reported.
 """
 
@@ -17,11 +20,19 @@ import ssl
 
 
 def attempt(
-    host: str, port: int, sender: str, rcpt: str, *, starttls: bool, login: tuple[str, str] | None, message: str
+    host: str,
+    port: int,
+    sender: str,
+    rcpt: str,
+    *,
+    starttls: bool,
+    login: tuple[str, str] | None,
+    message: str,
+    helo: str = "probe.invalid",
 ) -> dict:
     """Run one SMTP dialogue; return where it stopped and with which reply."""
     result: dict = {"host": host, "port": port, "from": sender, "to": rcpt, "starttls": starttls, "auth": bool(login)}
-    with smtplib.SMTP(host, port, local_hostname="probe.invalid", timeout=20) as smtp:
+    with smtplib.SMTP(host, port, local_hostname=helo, timeout=60) as smtp:
         smtp.ehlo()
         if starttls:
             ctx = ssl.create_default_context()
@@ -62,7 +73,7 @@ def run(probe: dict) -> dict:
     """Run one probe given as a dict of the command line's options; never raises."""
     login = (probe["user"], probe["password"]) if probe.get("user") else None
     message = build_message(
-        probe["sender"],
+        probe.get("header_from") or probe["sender"],
         probe["rcpt"],
         probe.get("subject", "mailauth lab probe"),
         probe.get("message_id", "probe@example.invalid"),
@@ -76,6 +87,7 @@ def run(probe: dict) -> dict:
             starttls=bool(probe.get("starttls")),
             login=login,
             message=message,
+            helo=probe.get("helo") or "probe.invalid",
         )
     except smtplib.SMTPException as exc:
         out = {"stage": "session", "code": getattr(exc, "smtp_code", None), "reply": str(exc)}
@@ -98,6 +110,8 @@ def main() -> None:
     parser.add_argument("--password")
     parser.add_argument("--subject", default="mailauth lab probe")
     parser.add_argument("--message-id", default="probe@example.invalid")
+    parser.add_argument("--helo")
+    parser.add_argument("--header-from")
     args = parser.parse_args()
     if args.batch:
         with open(args.batch, encoding="utf-8") as fh:

@@ -3,6 +3,9 @@ one message. It runs on the lab's hosts (Debian's python3-dkim, python3-spf, pyt
 resolving through the host's resolver, the lab's ns) and on the controller (the opendkim
 scenario, whose records are given in a file instead of DNS).
 
+MBOX is an mbox file (/var/mail/alice) or a Maildir (a directory: its INBOX, e.g. the
+~/Maildir that Dovecot's LMTP delivers to).
+
 Usage:
   verify_auth.py MBOX MESSAGE_ID CLIENT_IP HELO [--tamper]
       Every DKIM signature of the message with this Message-ID, the SPF verdict for its envelope
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import mailbox
+import os
 from typing import Callable, Optional
 
 import dkim
@@ -82,7 +86,7 @@ def dmarc_policy(domain: str) -> dict:
     return {}
 
 
-def by_message_id(box: mailbox.mbox, message_id: str, client_ip: str, helo: str, tamper: bool) -> dict:
+def by_message_id(box: mailbox.Mailbox, message_id: str, client_ip: str, helo: str, tamper: bool) -> dict:
     """DKIM, SPF and DMARC for one message."""
     import spf
 
@@ -118,7 +122,7 @@ def by_message_id(box: mailbox.mbox, message_id: str, client_ip: str, helo: str,
     }
 
 
-def by_subject(box: mailbox.mbox, subject: str, sample_size: int) -> dict:
+def by_subject(box: mailbox.Mailbox, subject: str, sample_size: int) -> dict:
     """Count the messages with this Subject and verify an evenly spread sample."""
     keys = [key for key, msg in box.items() if (msg.get("Subject") or "").strip() == subject]
     ids = {(box.get_message(key).get("Message-ID") or "").strip() for key in keys}
@@ -133,7 +137,7 @@ def by_subject(box: mailbox.mbox, subject: str, sample_size: int) -> dict:
     return {"count": len(keys), "unique_ids": len(ids - {""}), "sample": sample}
 
 
-def by_token(box: mailbox.mbox, records_file: str, tokens: list[str]) -> dict:
+def by_token(box: mailbox.Mailbox, records_file: str, tokens: list[str]) -> dict:
     """For each token, the DKIM verdicts of the last message whose header holds it, against given records."""
     with open(records_file, encoding="utf-8") as handle:
         records = {name.lower().rstrip(".") + ".": value for name, value in json.load(handle).items()}
@@ -162,7 +166,11 @@ def main() -> None:
     parser.add_argument("--records")
     parser.add_argument("--token", action="append", default=[])
     args = parser.parse_args()
-    box = mailbox.mbox(args.mbox, create=False)
+    box = (
+        mailbox.Maildir(args.mbox, factory=None, create=False)
+        if os.path.isdir(args.mbox)
+        else mailbox.mbox(args.mbox, create=False)
+    )
     if args.subject is not None:
         result = by_subject(box, args.subject, args.sample)
     elif args.records is not None:
