@@ -46,8 +46,9 @@ SIEVE_SCRIPT = "/etc/dovecot/sieve/mailauth-junk.sieve"
 # before the one tested.
 _AR = r"^%s(/[^;[:space:]]+)?([[:space:]]+1)?[[:space:]]*;(.*;)?[[:space:]]*"
 # OpenDMARC 1.4.2 writes "<id>; dmarc=fail (p=<policy> dis=<disposition>) header.from=<domain>";
-# the disposition is what counts (pct and sp already applied).
-_DMARC = _AR + r"dmarc=fail[[:space:]]*\(([^)]*[[:space:]])?dis=%s[[:space:])]"
+# a delivered failure carries "dis=none" unless OpenDMARC held it (HoldQuarantinedMessages), so the
+# policy (p=, after sp) or the disposition (dis=) names the condition.
+_DMARC = _AR + r"dmarc=fail[[:space:]]*\(([^)]*[[:space:]])?(p|dis)=%s[[:space:])]"
 _SPF_AR = _AR + r"spf=%s([[:space:];(]|$)"
 # Received-SPF (RFC 7208 9.1): "<result> (comment) key=value; ... receiver=<id>; ...".
 _SPF_RECEIVED = r"^%s([[:space:];(].*)?[[:space:];]receiver=%s([[:space:];]|$)"

@@ -209,14 +209,20 @@ def opendkim_conf(**changes):
 
 @pytest.mark.parametrize("mode", ["v", "sv"])
 def test_opendkim_verifier_reports_and_never_rejects(mode):
-    conf = opendkim_conf(mode=mode, authserv_id="MX2.example.net")
+    conf = opendkim_conf(mode=mode, authserv_id="MX2.example.net", inbound=True)
     assert conf["AuthservID"] == "mx2.example.net"
     assert conf["AlwaysAddARHeader"] == "yes"
     assert conf["RemoveARAll"] == "yes"
     for setting in ("On-NoSignature", "On-BadSignature", "On-KeyNotFound"):
         assert conf[setting] == "accept"
     assert conf["On-DNSError"] == "tempfail"
-    assert opendkim_conf(on_dns_error="accept")["On-DNSError"] == "accept"
+    assert opendkim_conf(on_dns_error="accept", inbound=True)["On-DNSError"] == "accept"
+
+
+def test_opendkim_sending_host_keeps_the_defaults():
+    conf = opendkim_conf(mode="sv", inbound=False)
+    for setting in ("AuthservID", "AlwaysAddARHeader", "RemoveARAll", "On-BadSignature", "On-DNSError"):
+        assert setting not in conf
 
 
 def test_opendkim_signer_only_has_no_verification_settings():
