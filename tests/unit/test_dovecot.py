@@ -122,7 +122,7 @@ QUARANTINE = [
     ("dot-is-literal", [(AR, "mx2xexample.net; dmarc=fail (p=quarantine dis=quarantine) header.from=x")], False),
     ("foreign-ours-inside", [(AR, "mx.example.org; x=" + ID + "; dmarc=fail (p=quarantine dis=quarantine)")], False),
     ("own-none", [(AR, ID + "; dmarc=fail (p=none dis=none) header.from=x.test")], False),
-    # OpenDMARC 1.4.2 writes dis=none on every quarantine failure it delivers (it only holds with HoldQuarantinedMessages).
+    # OpenDMARC 1.4.2 writes dis=none on every quarantine failure it delivers (dis=quarantine only when it holds).
     ("own-delivered", [(AR, ID + "; dmarc=fail (p=quarantine dis=none) header.from=x.test")], True),
     ("own-pass", [(AR, ID + "; dmarc=pass (p=quarantine dis=none) header.from=x.test")], False),
     ("own-reject", [(AR, ID + "; dmarc=fail (p=reject dis=reject) header.from=x.test")], False),

@@ -49,7 +49,7 @@ def messages(where: str, message_id: str) -> list[tuple[str, email.message.Messa
 def received_spf(value: str) -> dict:
     """A Received-SPF field (RFC 7208 9.1): its result, the comment and the key=value pairs after it."""
     text = " ".join(value.split())
-    result, _, rest = text.partition(" ")
+    result, _sep, rest = text.partition(" ")
     comment = ""
     if rest.startswith("("):
         depth = 0
