@@ -296,6 +296,8 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
             "Mail leaves as the milters signed it: no line breaking, no 8BITMIME to 7BIT conversion (README).",
             [
                 ("smtp_line_length_limit", o.get("smtp_line_length_limit")),
+                # The LMTP client (delivery to Dovecot) breaks lines the same way: the stored copy kept its signatures.
+                ("lmtp_line_length_limit", o.get("smtp_line_length_limit")),
                 ("disable_mime_output_conversion", "yes"),
             ],
         ),
