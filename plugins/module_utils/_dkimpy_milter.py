@@ -95,7 +95,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     }
     if out["socket"] and out["socket"] == v.get("opendkim_socket"):
         p.add("dkimpy_milter_socket and opendkim_socket must differ")
-    internal_hosts = _opendkim.hosts(v["internal_hosts"], f("internal_hosts"), p)
+    internal_hosts = _milter.hosts(v["internal_hosts"], f("internal_hosts"), p)
     keys = _keys(v["keys"], out["pem_dir"], out["key_dir"], p)
     p.raise_any()
     # Named ed25519_keys, not keys: `settings.keys` in a template is the dictionary method.

@@ -14,13 +14,11 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter
-from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems, extras
+from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems
 
-SETTING_NAME = r"[A-Za-z][A-Za-z0-9]*"
 # RFC 5322 field names (printable ASCII but the colon).
 HEADER_NAME = r"[!-9;-~]+"
 DAEMON_NAME = r"[A-Za-z0-9_.\-]+"
-RESTART_RATE = r"[0-9]+/[0-9]+[smhdSMHD]?"
 MODES = ("s", "v", "sv")
 # What OpenDKIM does with a message whose key lookup failed (temporary DNS error): tempfail
 # (451, retried by the sender) or accept (delivered with dkim=temperror).
@@ -104,23 +102,6 @@ def conf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, t.
 MANAGED = frozenset(name.lower() for _comment, settings in conf({}) for name, _value in settings)
 
 
-def setting_value(value: t.Any, field: str) -> str:
-    """An opendkim.conf value: one line (a list is joined with commas)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return ",".join(_input.string_list(value, field))
-    return _input.text(value, field, scalars=True).strip()
-
-
-def hosts(value: t.Any, field: str, p: Problems) -> t.List[str]:
-    """A list of hosts (IP, CIDR or name), each checked; problems kept in p."""
-    items = p.check(_input.string_list, value, field)
-    return [
-        h for h in (p.check(_input.host_or_network, h, "%s[%d]" % (field, i)) for i, h in enumerate(items or [])) if h
-    ]
-
-
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     """Validate the opendkim role's variables (names without ``opendkim_``); return what the templates render."""
     p = Problems()
@@ -143,17 +124,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "auto_restart": bool(v["auto_restart"]),
         "rsa_keys": bool(v["rsa_keys"]),
     }
-    out["socket"] = p.match(v["socket"], f("socket"), _milter.SOCKET, _milter.SOCKET_WHAT)
-    out["postfix_queue_directory"] = p.check(
-        _input.absolute_path, v["postfix_queue_directory"], f("postfix_queue_directory")
-    )
-    if out["auto_restart"]:
-        out["auto_restart_rate"] = p.match(
-            v["auto_restart_rate"],
-            f("auto_restart_rate"),
-            RESTART_RATE,
-            "n/t with t in seconds or with s, m, h or d (e.g. 10/1h)",
-        )
+    _milter.daemon(v, "opendkim_", p, out)
     out["trust_anchor_file"] = v["trust_anchor_file"] and p.check(
         _input.absolute_path, v["trust_anchor_file"], f("trust_anchor_file")
     )
@@ -176,27 +147,11 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["resolver_nodefault_zones"] = [
         p.check(_input.domain, z, "%s[%d]" % (f("resolver_nodefault_zones"), i), 1) for i, z in enumerate(zones)
     ]
-    out["internal_hosts"] = hosts(v["internal_hosts"], f("internal_hosts"), p)
-    out["trusted_hosts"] = hosts(v["trusted_hosts"], f("trusted_hosts"), p)
+    out["internal_hosts"] = _milter.hosts(v["internal_hosts"], f("internal_hosts"), p)
+    out["trusted_hosts"] = _milter.hosts(v["trusted_hosts"], f("trusted_hosts"), p)
 
-    conf_extra = extras(
-        v["conf_extra"],
-        f("conf_extra"),
-        p,
-        lambda x, y: _input.match(SETTING_NAME, x, y, "an OpenDKIM setting name (letters, digits)"),
-        setting_value,
-        MANAGED,
-        fold=str.lower,
-        how=" (OpenDKIM reads names case-insensitively)",
-    )
-    p.raise_any()
-    sections = [{"comment": c, "settings": [[n, val] for n, val in s if val is not None]} for c, s in conf(out)]
-    if conf_extra:
-        sections.append({"comment": "Extra settings (opendkim_conf_extra)", "settings": conf_extra})
-    out["conf"] = sections
-    out["postfix_milter"] = _milter.postfix_address(out["socket"], out["postfix_queue_directory"])
-    out["socket_directory"] = _milter.socket_directory(out["socket"])
-    return out
+    extra = _milter.conf_extra(v, "opendkim_", p, "OpenDKIM", MANAGED)
+    return _milter.finish(out, p, conf, extra, "opendkim_")
 
 
 def key_specs(keys: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.Dict[str, t.Any]]:

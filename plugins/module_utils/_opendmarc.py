@@ -16,10 +16,8 @@ import typing as t
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter
-from ansible_collections.mailauth.core.plugins.module_utils._opendkim import RESTART_RATE, hosts, setting_value
-from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems, extras
+from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems
 
-SETTING_NAME = r"[A-Za-z][A-Za-z0-9]*"
 # Where OpenDMARC takes the SPF result from: "header", the first Received-SPF field of the
 # message (the SPF policy service's, prepended above every header the client sent), or "self",
 # its own check with libspf2, every SPF header of the message ignored.
@@ -116,33 +114,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         except TypeError:
             p.add("%s must be true or false, got %r" % (f(flag), v[flag]))
             out[flag] = False
-    out["socket"] = p.match(v["socket"], f("socket"), _milter.SOCKET, _milter.SOCKET_WHAT)
-    out["postfix_queue_directory"] = p.check(
-        _input.absolute_path, v["postfix_queue_directory"], f("postfix_queue_directory")
-    )
-    if out["auto_restart"]:
-        out["auto_restart_rate"] = p.match(
-            v["auto_restart_rate"],
-            f("auto_restart_rate"),
-            RESTART_RATE,
-            "n/t with t in seconds or with s, m, h or d (e.g. 10/1h)",
-        )
-    out["ignore_hosts"] = hosts(v["ignore_hosts"], f("ignore_hosts"), p)
-    conf_extra = extras(
-        v["conf_extra"],
-        f("conf_extra"),
-        p,
-        lambda x, y: _input.match(SETTING_NAME, x, y, "an OpenDMARC setting name (letters, digits)"),
-        setting_value,
-        MANAGED,
-        fold=str.lower,
-        how=" (OpenDMARC reads names case-insensitively)",
-    )
-    p.raise_any()
-    sections = [{"comment": c, "settings": [[n, val] for n, val in s if val is not None]} for c, s in conf(out)]
-    if conf_extra:
-        sections.append({"comment": "Extra settings (opendmarc_conf_extra)", "settings": conf_extra})
-    out["conf"] = sections
-    out["postfix_milter"] = _milter.postfix_address(out["socket"], out["postfix_queue_directory"])
-    out["socket_directory"] = _milter.socket_directory(out["socket"])
-    return out
+    _milter.daemon(v, "opendmarc_", p, out)
+    out["ignore_hosts"] = _milter.hosts(v["ignore_hosts"], f("ignore_hosts"), p)
+    extra = _milter.conf_extra(v, "opendmarc_", p, "OpenDMARC", MANAGED)
+    return _milter.finish(out, p, conf, extra, "opendmarc_")
