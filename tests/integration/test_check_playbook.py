@@ -10,6 +10,8 @@ import base64
 import getpass
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +19,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from PIL import Image
 from servers import COLLECTIONS, ROOT, VENV_BIN, BindServers, run_module, running_bind
 
-from ansible_collections.mailauth.core.plugins.module_utils import _txt
+from ansible_collections.mailauth.core.plugins.module_utils import _check_render, _txt
 
 PLAYBOOK = ROOT / "playbooks" / "check.yml"
 OUTPUT = ROOT / "tests" / "output" / "check-report"
@@ -199,7 +202,66 @@ def test_a_good_inventory_passes(lab):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((report_dir / "report.json").read_text())
     assert report["broken"] == [] and report["summary"]["error"] == 0
-    # The second run writes the same report but its time: the files are replaced atomically, not appended.
-    proc, _ = run_check(lab, [entry(GOOD, SPF_GOOD)], "good")
+    # A second run replaces the files (atomically, a new inode), it does not append to them.
+    inode = (report_dir / "report.json").stat().st_ino
+    proc, again = run_check(lab, [entry(GOOD, SPF_GOOD)], "good")
     assert proc.returncode == 0
+    assert again == report_dir
     assert json.loads((report_dir / "report.json").read_text())["summary"] == report["summary"]
+    assert (report_dir / "report.json").stat().st_ino != inode
+
+
+CHROMIUM = shutil.which("chromium")
+# Run inside a copy of the page only (the report itself has no script): opens every fold, then
+# writes what the browser measured into the title, which --dump-dom prints.
+PROBE = (
+    "<script>document.querySelectorAll('details').forEach(function(d){d.open=true});"
+    "document.title='W'+document.documentElement.scrollWidth+'x'+window.innerWidth+'S'"
+    "+document.querySelectorAll('script').length;</script></body>"
+)
+
+
+def chromium(*args: str) -> subprocess.CompletedProcess:
+    profile = OUTPUT / "chromium-profile"
+    cmd = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1280,900"]
+    cmd += ["--user-data-dir=%s" % profile, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tests/gates/host-packages.sh)")
+def test_the_html_report_in_a_real_browser_at_1280_px(lab):
+    """The broken report, and the same with a hostile 2,000-character record, fit 1280 px; a screenshot."""
+    proc, report_dir = run_check(lab, [entry(GOOD, SPF_GOOD), entry(STALE, SPF_GOOD)], "browser")
+    assert proc.returncode != 0
+    page = report_dir / "report.html"
+    report = json.loads((report_dir / "report.json").read_text())
+    hostile = "v=spf1 <script>alert(1)</script>" + "x" * 2000
+    report["domains"][0]["spf"]["records"].append(hostile)
+    report["domains"][0]["problems"].append(
+        {"severity": "error", "check": "spf", "record": GOOD, "code": "spf-mismatch", "message": hostile}
+    )
+    stress = report_dir / "stress.html"
+    stress.write_text(_check_render.to_html(report))
+    shot = OUTPUT / "report-1280.png"
+    shot.unlink(missing_ok=True)
+    result = chromium("--hide-scrollbars", "--screenshot=%s" % shot, page.as_uri())
+    assert shot.exists(), result.stderr[-2000:]
+    with Image.open(shot) as image:
+        assert image.size == (1280, 900)
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+        # Not blank: text and the coloured severity badges make many colours.
+        assert colours is None or len(colours) > 20
+        assert image.convert("RGB").getpixel((5, 5)) == (255, 255, 255)
+    for html_file in (page, stress):
+        probe = html_file.with_suffix(".probe.html")
+        probe.write_text(html_file.read_text().replace("</body>", PROBE))
+        dom = chromium(
+            "--run-all-compositor-stages-before-draw", "--virtual-time-budget=3000", "--dump-dom", probe.as_uri()
+        )
+        measured = re.search(r"<title>W(\d+)x(\d+)S(\d+)</title>", dom.stdout)
+        assert measured, dom.stdout[-2000:] + dom.stderr[-2000:]
+        scroll_width, inner_width, scripts = (int(x) for x in measured.groups())
+        assert inner_width == 1280
+        assert scroll_width <= inner_width, "%s scrolls sideways: %d px wide" % (html_file.name, scroll_width)
+        assert scripts == 1  # the probe's own: the record's <script> stayed text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in stress.read_text()
