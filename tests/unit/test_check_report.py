@@ -244,3 +244,21 @@ def test_report_files_are_the_three_renderings():
 def test_a_bad_report_dir_names_the_variable(bad):
     with pytest.raises(Exception, match="mailauth_check_report_dir"):
         check_filters.check_report_files(report(info()), bad)
+
+
+def test_hosts_with_different_keys_for_one_selector_are_an_error_and_no_key_is_asked_for():
+    both = keys(host="mx1") + keys(p=P_OTHER, host="mx2")
+    assert check_filters.check_dns_specs([{"name": "example.test"}], both)[0]["dkim"] == [{"selector": "mx1-ed25519"}]
+    model = report(
+        info(), key_list=both, domains=[{"name": "example.test", "mail_hosts": ["mx1", "mx2"]}], read=["mx1", "mx2"]
+    )
+    assert "hosts mx1, mx2 hold different keys for one selector" in model["broken"][0]
+    assert model["domains"][0]["selectors"][0]["key_match"] is None
+
+
+@pytest.mark.parametrize("bad", [None, "x", [1]])
+def test_filters_refuse_wrong_input_types(bad):
+    with pytest.raises(Exception, match="check_dns_specs"):
+        check_filters.check_dns_specs(bad, [])
+    with pytest.raises(Exception, match="check_report"):
+        check_filters.check_report(bad, [], [], [])
