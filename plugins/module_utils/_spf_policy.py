@@ -149,8 +149,9 @@ def _reply(v: t.Mapping[str, t.Any], kind: str, classes: str, p: Problems) -> t.
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     """Validate the spf_policy role's variables (names without ``spf_policy_``).
 
-    Returns ``config`` (the daemon's JSON), ``postfix_services`` (master.cf entries in the
-    postfix role's format) and ``postfix_restrictions`` (smtpd_recipient_restrictions entries).
+    Returns ``config`` (the daemon's JSON), ``socket_path`` (where systemd listens for it),
+    ``postfix_services`` (master.cf entries in the postfix role's format: none, the service runs
+    under systemd) and ``postfix_restrictions`` (smtpd_recipient_restrictions entries).
     """
     p = Problems()
 
@@ -179,14 +180,14 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         p.add("%s must be true or false, got %r" % (f("guess_enabled"), guess_enabled))
     guess = p.check(guess_record, v["guess"], f("guess"))
     service = p.match(
-        v["service_name"], f("service_name"), r"[a-z][a-z0-9_]{0,30}", "a master.cf service name (a-z, 0-9, _)"
+        v["service_name"], f("service_name"), r"[a-z][a-z0-9_]{0,30}", "a socket name under private/ (a-z, 0-9, _)"
     )
     user = p.match(v["user"], f("user"), r"[a-z_][a-z0-9_-]{0,30}", "a system user name")
     if user in ("root", "postfix"):
-        p.add("%s must not be root or postfix (spawn refuses them), got %r" % (f("user"), user))
-    time_limit = p.match(str(v["time_limit"]), f("time_limit"), r"[0-9]+[smhdw]?", "a Postfix time (3600s)")
-    daemon = p.check(_input.absolute_path, v["daemon_path"], f("daemon_path"))
-    config_path = p.check(_input.absolute_path, v["config_path"], f("config_path"))
+        p.add("%s must not be root or postfix (the service needs no privileges), got %r" % (f("user"), user))
+    queue = p.check(_input.absolute_path, v["postfix_queue_directory"], f("postfix_queue_directory"))
+    p.check(_input.absolute_path, v["daemon_path"], f("daemon_path"))
+    p.check(_input.absolute_path, v["config_path"], f("config_path"))
     config = {
         "authserv_id": authserv,
         "headers": HEADERS.get(header_choice or "", []),
@@ -213,25 +214,10 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "config": config,
         "mode": mode,
         "helo_mode": helo_mode,
-        "postfix_services": [
-            {
-                "service": service,
-                "type": "unix",
-                "private": "-",
-                "unpriv": "n",
-                "chroot": "n",
-                "wakeup": "-",
-                "maxproc": "0",
-                "command": "spawn",
-                "args": [
-                    "-o %s_time_limit=%s" % (service, time_limit),
-                    "user=%s" % user,
-                    "argv=/usr/bin/python3",
-                    daemon,
-                    config_path,
-                ],
-            }
-        ],
+        # The socket systemd listens on for the service (mailauth-spf.socket), in Postfix's private/.
+        "socket_path": "%s/private/%s" % (str(queue).rstrip("/"), service),
+        # The service runs under systemd, not from master.cf (kept for the postfix play, which reads it).
+        "postfix_services": [],
         # One entry per header: Postfix takes one PREPEND per answer (see the role's README).
         "postfix_restrictions": [restriction] * len(config["headers"]),
     }

@@ -50,7 +50,7 @@ DEFAULTS = {
     "dns_timeout": 20,
     "service_name": "mailauth_spf",
     "user": "mailauth-spf",
-    "time_limit": "3600s",
+    "postfix_queue_directory": "/var/spool/postfix",
     "daemon_path": "/usr/local/lib/mailauth/spf_policy.py",
     "config_path": "/etc/mailauth/spf_policy.json",
 }
