@@ -166,18 +166,22 @@ def forged_ar_pattern(authserv_id: str, posix: bool = True) -> str:
     return '^Authentication-Results:(%s|\\([^()]*\\)|")*%s([^-.a-z0-9_]|$)' % (space, escaped)
 
 
-def header_checks(authserv_id: str, secret: str, renamed: bool) -> t.List[str]:
+def header_checks(authserv_id: str, secret: str, renamed: bool, received_spf: bool = True) -> t.List[str]:
     """Postfix header_checks rules (regexp: table) for this host's Authentication-Results.
 
     The policy's field, prepended under ``AR_HEADER_PREFIX + secret`` (``renamed``), becomes
     ``Authentication-Results`` (REPLACE output is not checked again); every other field that
     claims this host's authserv-id, which only a client can have sent, is removed. Milters read
     the message as cleanup wrote it, so OpenDKIM and OpenDMARC never see a forged one.
+    Without the policy's own Received-SPF (``received_spf`` false) every Received-SPF field is
+    the client's, and OpenDMARC 1.4.2 would take the first one as the SPF result: all are removed.
     """
     rules = []
     if renamed:
         rules.append("/^%s%s:(.*)/ REPLACE Authentication-Results:$1" % (AR_HEADER_PREFIX, secret))
     rules.append("/%s/ IGNORE" % forged_ar_pattern(authserv_id))
+    if not received_spf:
+        rules.append("/^Received-SPF:/ IGNORE")
     return rules
 
 
@@ -189,7 +193,8 @@ def secret_wiring(settings: t.Mapping[str, t.Any], secret: t.Any, secret_path: s
         )
     config = settings["config"]
     renamed = "authentication_results" in config["headers"]
-    return {"postfix_header_checks": header_checks(config["authserv_id"], secret, renamed)}
+    received = "received_spf" in config["headers"]
+    return {"postfix_header_checks": header_checks(config["authserv_id"], secret, renamed, received)}
 
 
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:

@@ -124,7 +124,7 @@ def test_without_the_policy_field_only_forged_ones_are_removed():
 
 
 def test_the_filter_renames_only_when_the_policy_writes_authentication_results():
-    for headers, count in (("both", 2), ("authentication_results", 2), ("received_spf", 1)):
+    for headers, count in (("both", 2), ("authentication_results", 3), ("received_spf", 1)):
         settings = {"config": {"authserv_id": ID, "headers": _spf_policy.HEADERS[headers]}}
         assert (
             len(spf_policy_header_checks(settings, SECRET, "/etc/mailauth/spf_policy.secret")["postfix_header_checks"])
@@ -146,3 +146,17 @@ def test_a_postfix_rule_error_never_shows_the_rule():
     with pytest.raises(Exception) as err:
         _postfix.header_check("/^X-Mailauth-SPF-%s:(.*)/ RENAME x" % SECRET, "postfix_header_checks[0]")
     assert SECRET not in str(err.value) and "postfix_header_checks[0]" in str(err.value)
+
+
+def test_without_the_policy_received_spf_every_received_spf_is_removed():
+    """OpenDMARC takes the first Received-SPF: with none of ours, a client's would decide (measured)."""
+    settings = {"config": {"authserv_id": ID, "headers": ["authentication_results"]}}
+    rules = spf_policy_header_checks(settings, SECRET, "/etc/mailauth/spf_policy.secret")["postfix_header_checks"]
+    forged = 'Received-SPF: Pass (forged) identity=mailfrom; envelope-from="x@bank.test"'
+    assert hc.cleanup(rules, forged) is None
+    assert hc.cleanup(rules, "received-spf: pass") is None
+    ours = hc.cleanup(
+        rules, _spf_policy.AR_HEADER_PREFIX + SECRET + ": mx2.example.test; spf=pass smtp.mailfrom=a@b.test"
+    )
+    assert ours == "Authentication-Results: mx2.example.test; spf=pass smtp.mailfrom=a@b.test"
+    assert hc.cleanup(RULES, forged) == forged  # with both headers, the policy's own Received-SPF comes first
