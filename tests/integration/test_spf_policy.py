@@ -20,6 +20,7 @@ from pathlib import Path
 
 import authres
 import pytest
+from header_checks import cleanup
 from servers import _stop, _wait, dns_query, free_port
 
 from ansible_collections.mailauth.core.plugins.module_utils import _spf_policy
@@ -80,7 +81,9 @@ VARIABLES = {
     "time_limit": "3600s",
     "daemon_path": str(DAEMON),
     "config_path": "/unused.json",
+    "secret_path": "/unused.secret",
 }
+SECRET = "integration0123456789abcdefghijk"
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +116,9 @@ class Policy:
     """The service as spawn runs it: requests on stdin, actions on stdout."""
 
     def __init__(self, tmp_path: Path, **overrides) -> None:
-        values = dict(VARIABLES, **overrides)
+        secret = tmp_path / "spf_policy.secret"
+        secret.write_text(SECRET + "\n")
+        values = dict(VARIABLES, secret_path=str(secret), **overrides)
         path = tmp_path / "spf_policy.json"
         path.write_text(json.dumps(_spf_policy.build(values)["config"]))
         assert subprocess.run([sys.executable, str(DAEMON), "--check", str(path)], check=False).returncode == 0
@@ -171,7 +176,10 @@ def policy(named, tmp_path):
 
 
 def spf_results(answer: str) -> list:
-    header = authres.AuthenticationResultsHeader.parse(answer[len("PREPEND ") :])
+    """The policy's field as Postfix's cleanup delivers it (header_checks rename it from its secret name)."""
+    assert answer.startswith("PREPEND X-Mailauth-SPF-%s: " % SECRET)
+    delivered = cleanup(_spf_policy.header_checks("mx2.example.test", SECRET, True), answer[len("PREPEND ") :])
+    header = authres.AuthenticationResultsHeader.parse(delivered)
     assert header.authserv_id == "mx2.example.test"
     return [(r.result, r.smtp_mailfrom, getattr(r, "smtp_helo", None)) for r in header.results]
 
