@@ -24,6 +24,7 @@ from pathlib import Path
 
 import authres
 import pytest
+from header_checks import cleanup
 from servers import _stop, _wait, dns_query, free_port
 
 from ansible_collections.mailauth.core.plugins.module_utils import _spf_policy
@@ -84,7 +85,9 @@ VARIABLES = {
     "postfix_queue_directory": "/var/spool/postfix",
     "daemon_path": str(DAEMON),
     "config_path": "/unused.json",
+    "secret_path": "/unused.secret",
 }
+SECRET = "integration0123456789abcdefghijk"
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +120,9 @@ class Policy:
     """The service as systemd runs it: one process on a unix socket; smtpd's kept connection."""
 
     def __init__(self, tmp_path: Path, name: str, **overrides) -> None:
-        values = dict(VARIABLES, **overrides)
+        secret = tmp_path / ("%s.secret" % name)
+        secret.write_text(SECRET + "\n")
+        values = dict(VARIABLES, secret_path=str(secret), **overrides)
         path = tmp_path / ("%s.json" % name)
         path.write_text(json.dumps(_spf_policy.build(values)["config"]))
         assert subprocess.run([sys.executable, str(DAEMON), "--check", str(path)], check=False).returncode == 0
@@ -190,7 +195,10 @@ def policy(named, tmp_path):
 
 
 def spf_results(answer: str) -> list:
-    header = authres.AuthenticationResultsHeader.parse(answer[len("PREPEND ") :])
+    """The policy's field as Postfix's cleanup delivers it (header_checks rename it from its secret name)."""
+    assert answer.startswith("PREPEND X-Mailauth-SPF-%s: " % SECRET)
+    delivered = cleanup(_spf_policy.header_checks("mx2.example.test", SECRET, True), answer[len("PREPEND ") :])
+    header = authres.AuthenticationResultsHeader.parse(delivered)
     assert header.authserv_id == "mx2.example.test"
     return [(r.result, r.smtp_mailfrom, getattr(r, "smtp_helo", None)) for r in header.results]
 

@@ -65,7 +65,22 @@ def load_config(path: str) -> t.Dict[str, t.Any]:
         cfg[key] = [ipaddress.ip_network(n) for n in cfg.get(key) or []]
     cfg["helo_whitelist"] = set(cfg.get("helo_whitelist") or [])
     cfg["sender_whitelist"] = set(cfg.get("sender_whitelist") or [])
+    if cfg.get("secret_path"):
+        cfg["ar_header"] = ar_header(cfg["ar_header_prefix"], cfg["secret_path"])
     return cfg
+
+
+def ar_header(prefix: str, secret_path: str) -> str:
+    """The name the Authentication-Results field is prepended under: the prefix and the host's secret.
+
+    Postfix's header_checks rename it to Authentication-Results and remove every client-sent field
+    with this host's authserv-id: a client cannot send a field under a name it cannot guess.
+    """
+    with open(secret_path, encoding="ascii") as handle:
+        secret = handle.read().strip()
+    if not re.fullmatch(r"[a-z0-9]{32}", secret):
+        raise ValueError("%s does not hold 32 characters a-z and 0-9" % secret_path)
+    return prefix + secret
 
 
 def configure_dns(cfg: t.Mapping[str, t.Any]) -> None:
@@ -214,8 +229,9 @@ def authentication_results(cfg: t.Mapping[str, t.Any], results: t.Sequence[t.Map
                     result=res["result"], result_comment=comment, smtp_mailfrom=res["sender"]
                 )
             )
-    header = authres.AuthenticationResultsHeader(authserv_id=cfg["authserv_id"], results=items)
-    return clean(str(header))
+    header = clean(str(authres.AuthenticationResultsHeader(authserv_id=cfg["authserv_id"], results=items)))
+    name, _sep, value = header.partition(":")
+    return "%s:%s" % (cfg.get("ar_header") or name, value)
 
 
 def headers(cfg: t.Mapping[str, t.Any], v: t.Mapping[str, t.Any]) -> t.List[str]:
