@@ -130,8 +130,8 @@ date +%s.%N
 
 # Run on a receiver: the counters a run reads before and after. JSON: the container's CPU (ns,
 # its cgroup v1 or v2), clock ticks per systemd unit (utime + stime + cutime + cstime of each
-# process, by the unit its name=systemd or unified cgroup names; Postfix's spawn and the SPF
-# policy processes it runs apart from the rest of Postfix), discarded messages so far,
+# process, by the unit its name=systemd or unified cgroup names: the SPF policy is its own unit,
+# mailauth-spf.service), discarded messages so far,
 # and unbound's counters when unbound-control answers.
 COUNTERS = r"""
 import glob, json, os, re, subprocess
@@ -162,10 +162,6 @@ for d in glob.glob("/proc/[0-9]*"):
                     unit = m.group(1)
     except OSError:
         continue
-    # The SPF policy service runs under Postfix's spawn (postfix@-.service): counted apart.
-    comm = stat[stat.index("(") + 1:stat.rindex(")")]
-    if unit.startswith("postfix") and comm in ("spawn", "python3", "spf_policy.py"):
-        unit = "spf-policy (spawn)"
     fields = stat[stat.rindex(")") + 2:].split()
     units[unit] = units.get(unit, 0) + sum(int(x) for x in fields[11:15])
 out["ticks"] = units

@@ -65,12 +65,13 @@ def conf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str, t.
         ),
         (
             "Verification: one Authentication-Results field with the host's authserv-id for every message,"
-            " dkim=none included; a failing signature is reported, never rejected. Every incoming"
-            " Authentication-Results field that claims this authserv-id is removed (RemoveARAll), whatever it reports.",
+            " dkim=none included; a failing signature is reported, never rejected. RemoveARAll yes: every incoming"
+            " Authentication-Results field that claims this authserv-id is removed, whatever it reports; no where"
+            " Postfix's header_checks remove forged ones and bring the SPF policy's in (opendkim_remove_ar_all).",
             [
                 ("AuthservID", o.get("authserv_id") if verifying else None),
                 ("AlwaysAddARHeader", "yes" if verifying else None),
-                ("RemoveARAll", "yes" if verifying else None),
+                ("RemoveARAll", ("yes" if o.get("remove_ar_all", True) else "no") if verifying else None),
                 ("On-NoSignature", "accept" if verifying else None),
                 ("On-BadSignature", "accept" if verifying else None),
                 ("On-KeyNotFound", "accept" if verifying else None),
@@ -117,6 +118,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         ),
         "authserv_id": p.check(_input.authserv_id, v["authserv_id"], f("authserv_id")),
         "inbound": bool(v.get("inbound", False)),
+        "remove_ar_all": bool(v.get("remove_ar_all", True)),
         "on_dns_error": p.check(_input.choice, v["on_dns_error"], f("on_dns_error"), DNS_ERROR_ACTIONS),
         "key_dir": p.check(_input.absolute_path, v["key_dir"], f("key_dir")),
         "pid_file": v["pid_file"],

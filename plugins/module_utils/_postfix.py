@@ -55,6 +55,12 @@ TIME = r"[0-9]+[smhdw]?"
 # time limit is the main.cf parameter policyd-spf_time_limit.
 POLICYD_SPF = "policyd-spf"
 
+# One rule of a regexp: header_checks table: /pattern/flags ACTION [text], the pattern's slashes
+# escaped; the actions cleanup(8) takes (header_checks(5)).
+HEADER_CHECK = r"!?/(?:[^/\\]|\\.)+/[imx]*[ \t]+([A-Z]+)(?:[ \t]+\S.*)?"
+HEADER_ACTIONS = ("BCC", "DISCARD", "DUNNO", "FILTER", "HOLD", "IGNORE", "INFO", "OK", "PREPEND")
+HEADER_ACTIONS += ("REDIRECT", "REJECT", "REPLACE", "STRIP", "WARN")
+
 # Restrictions that may come before the final reject of smtpd_relay_restrictions: the two ways a
 # client is allowed to relay, and everything that can only reject or defer.
 RELAY_PERMITS = ("permit_mynetworks", "permit_sasl_authenticated")
@@ -163,6 +169,16 @@ def mailbox_transport(value: t.Any, field: str) -> str:
         raise InputError(
             "%s must be lmtp:unix:PATH (no '..') or lmtp:inet:HOST:PORT (LMTP delivery), got %r" % (field, text)
         ) from None
+    return text
+
+
+def header_check(value: t.Any, field: str) -> str:
+    """One rule of a regexp: header_checks table (one line, a header_checks(5) action); shown only as its position."""
+    text = _input.text(value, field).strip()
+    found = re.fullmatch(HEADER_CHECK, text)
+    if not found or found.group(1) not in HEADER_ACTIONS:
+        # The rules may hold the SPF policy's secret: the message names the rule, not its text.
+        raise InputError("%s must be one regexp table rule, /pattern/ ACTION [text] (header_checks(5))" % field)
     return text
 
 
@@ -281,6 +297,12 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
             ],
         ),
         (
+            "Header checks in cleanup: the SPF policy's Authentication-Results renamed, forged ones removed (README).",
+            [
+                ("header_checks", "regexp:" + HEADER_CHECKS_MAP if o.get("header_checks") else None),
+            ],
+        ),
+        (
             "TLS",
             [
                 ("smtpd_tls_cert_file", o.get("smtpd_tls_cert_file")),
@@ -323,6 +345,7 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
 
 
 MILTER_MAP = "/etc/postfix/milters_internal.cidr"
+HEADER_CHECKS_MAP = "/etc/postfix/mailauth_header_checks"
 MANAGED = frozenset(name for _comment, params in main_cf({}) for name, _value in params)
 
 
@@ -381,6 +404,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         v["smtpd_recipient_restrictions"], f("smtpd_recipient_restrictions"), p
     )
     out["milters"] = _milters(v["milters"], f("milters"), p)
+    out["header_checks"] = [r for r in _list(v.get("header_checks", []), f("header_checks"), header_check, p) if r]
+    out["header_checks_path"] = HEADER_CHECKS_MAP
     out["signing_milters"] = _milters(v["signing_milters"], f("signing_milters"), p)
     out["non_smtpd_milters"] = _milters(v["non_smtpd_milters"], f("non_smtpd_milters"), p)
 

@@ -41,6 +41,11 @@ HEADERS = {
 # SMTP reply text: printable ASCII (it goes into an SMTP reply and the log).
 REPLY_TEXT = r"[\x20-\x7e]{1,200}"
 MAX_DNS_TIMEOUT = 60
+# The policy prepends its Authentication-Results under this name followed by the host's secret
+# (SECRET, kept in spf_policy_secret_path); Postfix's header_checks rename it (see header_checks).
+AR_HEADER_PREFIX = "X-Mailauth-SPF-"
+SECRET = r"[a-z0-9]{32}"
+SECRET_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def action_table(mode: str, permerror: str = "default", temperror: str = "default") -> t.Dict[str, str]:
@@ -146,11 +151,58 @@ def _reply(v: t.Mapping[str, t.Any], kind: str, classes: str, p: Problems) -> t.
     return {"code": code, "status": status, "text": text.strip() if text else text}
 
 
+def forged_ar_pattern(authserv_id: str, posix: bool = True) -> str:
+    """The regular expression of an Authentication-Results field that claims ``authserv_id``.
+
+    As the daemons read it (RFC 8601, compared case-insensitively; the table is case-insensitive):
+    the header name, then whitespace, comments (not nested) and a quote in any order, then the id,
+    then anything that cannot continue a name (``;``, whitespace, ``/`` version, a comment, a quote
+    or the end). ``rx.example.test.evil`` and ``rx.example.test-2`` are foreign and kept. ``posix``
+    gives Postfix's regexp: (POSIX ERE) syntax, else Python's (the same language, for the tests);
+    each alternative starts with a different character, so matching is linear.
+    """
+    space = "[[:space:]]" if posix else r"\s"
+    escaped = "".join("\\" + c if c == "." else c for c in authserv_id)
+    return '^Authentication-Results:(%s|\\([^()]*\\)|")*%s([^-.a-z0-9_]|$)' % (space, escaped)
+
+
+def header_checks(authserv_id: str, secret: str, renamed: bool, received_spf: bool = True) -> t.List[str]:
+    """Postfix header_checks rules (regexp: table) for this host's Authentication-Results.
+
+    The policy's field, prepended under ``AR_HEADER_PREFIX + secret`` (``renamed``), becomes
+    ``Authentication-Results`` (REPLACE output is not checked again); every other field that
+    claims this host's authserv-id, which only a client can have sent, is removed. Milters read
+    the message as cleanup wrote it, so OpenDKIM and OpenDMARC never see a forged one.
+    Without the policy's own Received-SPF (``received_spf`` false) every Received-SPF field is
+    the client's, and OpenDMARC 1.4.2 would take the first one as the SPF result: all are removed.
+    """
+    rules = []
+    if renamed:
+        rules.append("/^%s%s:(.*)/ REPLACE Authentication-Results:$1" % (AR_HEADER_PREFIX, secret))
+    rules.append("/%s/ IGNORE" % forged_ar_pattern(authserv_id))
+    if not received_spf:
+        rules.append("/^Received-SPF:/ IGNORE")
+    return rules
+
+
+def secret_wiring(settings: t.Mapping[str, t.Any], secret: t.Any, secret_path: str) -> t.Dict[str, t.Any]:
+    """The header_checks rules for the validated settings and the host's secret (never shown in an error)."""
+    if not isinstance(secret, str) or not re.fullmatch(SECRET, secret):
+        raise _input.InputError(
+            "%s does not hold 32 characters a-z and 0-9 (remove it: the role writes a new one)" % secret_path
+        )
+    config = settings["config"]
+    renamed = "authentication_results" in config["headers"]
+    received = "received_spf" in config["headers"]
+    return {"postfix_header_checks": header_checks(config["authserv_id"], secret, renamed, received)}
+
+
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     """Validate the spf_policy role's variables (names without ``spf_policy_``).
 
-    Returns ``config`` (the daemon's JSON), ``postfix_services`` (master.cf entries in the
-    postfix role's format) and ``postfix_restrictions`` (smtpd_recipient_restrictions entries).
+    Returns ``config`` (the daemon's JSON), ``socket_path`` (where systemd listens for it),
+    ``postfix_services`` (master.cf entries in the postfix role's format: none, the service runs
+    under systemd) and ``postfix_restrictions`` (smtpd_recipient_restrictions entries).
     """
     p = Problems()
 
@@ -179,14 +231,15 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         p.add("%s must be true or false, got %r" % (f("guess_enabled"), guess_enabled))
     guess = p.check(guess_record, v["guess"], f("guess"))
     service = p.match(
-        v["service_name"], f("service_name"), r"[a-z][a-z0-9_]{0,30}", "a master.cf service name (a-z, 0-9, _)"
+        v["service_name"], f("service_name"), r"[a-z][a-z0-9_]{0,30}", "a socket name under private/ (a-z, 0-9, _)"
     )
     user = p.match(v["user"], f("user"), r"[a-z_][a-z0-9_-]{0,30}", "a system user name")
     if user in ("root", "postfix"):
-        p.add("%s must not be root or postfix (spawn refuses them), got %r" % (f("user"), user))
-    time_limit = p.match(str(v["time_limit"]), f("time_limit"), r"[0-9]+[smhdw]?", "a Postfix time (3600s)")
-    daemon = p.check(_input.absolute_path, v["daemon_path"], f("daemon_path"))
-    config_path = p.check(_input.absolute_path, v["config_path"], f("config_path"))
+        p.add("%s must not be root or postfix (the service needs no privileges), got %r" % (f("user"), user))
+    queue = p.check(_input.absolute_path, v["postfix_queue_directory"], f("postfix_queue_directory"))
+    p.check(_input.absolute_path, v["daemon_path"], f("daemon_path"))
+    p.check(_input.absolute_path, v["config_path"], f("config_path"))
+    secret_path = p.check(_input.absolute_path, v["secret_path"], f("secret_path"))
     config = {
         "authserv_id": authserv,
         "headers": HEADERS.get(header_choice or "", []),
@@ -201,6 +254,9 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "nameservers": nameservers,
         "dns_port": dns_port,
         "dns_timeout": dns_timeout,
+        # The daemon reads the secret of its Authentication-Results header name from this file.
+        "ar_header_prefix": AR_HEADER_PREFIX,
+        "secret_path": secret_path,
     }
     p.raise_any()
     config["guess"] = guess if guess_enabled else None
@@ -213,25 +269,10 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "config": config,
         "mode": mode,
         "helo_mode": helo_mode,
-        "postfix_services": [
-            {
-                "service": service,
-                "type": "unix",
-                "private": "-",
-                "unpriv": "n",
-                "chroot": "n",
-                "wakeup": "-",
-                "maxproc": "0",
-                "command": "spawn",
-                "args": [
-                    "-o %s_time_limit=%s" % (service, time_limit),
-                    "user=%s" % user,
-                    "argv=/usr/bin/python3",
-                    daemon,
-                    config_path,
-                ],
-            }
-        ],
+        # The socket systemd listens on for the service (mailauth-spf.socket), in Postfix's private/.
+        "socket_path": "%s/private/%s" % (str(queue).rstrip("/"), service),
+        # The service runs under systemd, not from master.cf (kept for the postfix play, which reads it).
+        "postfix_services": [],
         # One entry per header: Postfix takes one PREPEND per answer (see the role's README).
         "postfix_restrictions": [restriction] * len(config["headers"]),
     }

@@ -1,25 +1,30 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The SPF policy service as Postfix's spawn runs it (stdin/stdout), against a real BIND on loopback.
+"""The SPF policy service as systemd runs it (one process on a unix socket), against a real BIND on loopback.
 
 One named serves ``test.`` with a sender domain per SPF result (-all, ~all, ?all, no record, a
 permerror record, an include of a zone that answers SERVFAIL) and a zone for local rules, redirect
 and the guess. The service is the installed file (roles/spf_policy/files/spf_policy.py), its JSON
 built by the role's filter code; each mode's actions and headers are read from the protocol, the
-headers parsed with authres. A second run points the service at a UDP port that never answers
-(a DNS timeout).
+headers parsed with authres, over one kept connection per service as smtpd keeps it; one test
+asks over several connections at once. A second run points the service at a UDP port that never
+answers (a DNS timeout). Each service is stopped with SIGTERM and must exit 0.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import authres
 import pytest
+from header_checks import cleanup
 from servers import _stop, _wait, dns_query, free_port
 
 from ansible_collections.mailauth.core.plugins.module_utils import _spf_policy
@@ -77,10 +82,12 @@ VARIABLES = {
     "dns_timeout": 5,
     "service_name": "mailauth_spf",
     "user": "mailauth-spf",
-    "time_limit": "3600s",
+    "postfix_queue_directory": "/var/spool/postfix",
     "daemon_path": str(DAEMON),
     "config_path": "/unused.json",
+    "secret_path": "/unused.secret",
 }
+SECRET = "integration0123456789abcdefghijk"
 
 
 @pytest.fixture(scope="module")
@@ -110,20 +117,35 @@ def named(tmp_path_factory):
 
 
 class Policy:
-    """The service as spawn runs it: requests on stdin, actions on stdout."""
+    """The service as systemd runs it: one process on a unix socket; smtpd's kept connection."""
 
-    def __init__(self, tmp_path: Path, **overrides) -> None:
-        values = dict(VARIABLES, **overrides)
-        path = tmp_path / "spf_policy.json"
+    def __init__(self, tmp_path: Path, name: str, **overrides) -> None:
+        secret = tmp_path / ("%s.secret" % name)
+        secret.write_text(SECRET + "\n")
+        values = dict(VARIABLES, secret_path=str(secret), **overrides)
+        path = tmp_path / ("%s.json" % name)
         path.write_text(json.dumps(_spf_policy.build(values)["config"]))
         assert subprocess.run([sys.executable, str(DAEMON), "--check", str(path)], check=False).returncode == 0
-        self.proc = subprocess.Popen(
-            [sys.executable, str(DAEMON), str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        self.socket_path = str(tmp_path / ("%s.sock" % name))
+        self.proc = subprocess.Popen([sys.executable, str(DAEMON), "--socket", self.socket_path, str(path)])
         self.count = 0
+        self.conn = self.connect()
+        self.stream = self.conn.makefile("rw", encoding="utf-8", newline="\n")
+
+    def connect(self) -> socket.socket:
+        """A new connection, once the service listens."""
+        deadline = time.monotonic() + 30
+        while True:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.settimeout(60)
+            try:
+                conn.connect(self.socket_path)
+                return conn
+            except OSError:
+                conn.close()
+                assert self.proc.poll() is None, "the service exited with %s" % self.proc.returncode
+                assert time.monotonic() < deadline, "the service does not listen on %s" % self.socket_path
+                time.sleep(0.1)
 
     def ask(self, sender: str, helo: str = "mail.pass.test", client: str = CLIENT, instance: str = "") -> str:
         self.count += 1
@@ -139,10 +161,10 @@ class Policy:
             "instance": instance or "i%d" % self.count,
             "sasl_username": "",
         }
-        self.proc.stdin.write("".join("%s=%s\n" % kv for kv in attrs.items()) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        assert self.proc.stdout.readline() == "\n"
+        self.stream.write("".join("%s=%s\n" % kv for kv in attrs.items()) + "\n")
+        self.stream.flush()
+        line = self.stream.readline()
+        assert self.stream.readline() == "\n"
         assert line.startswith("action=")
         return line[len("action=") :].rstrip("\n")
 
@@ -152,7 +174,9 @@ class Policy:
         return [self.ask(sender, instance=instance, **kwargs) for _answer in range(2)]
 
     def close(self) -> int:
-        self.proc.stdin.close()
+        self.stream.close()
+        self.conn.close()
+        self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=10)
 
 
@@ -162,7 +186,7 @@ def policy(named, tmp_path):
 
     def make(**overrides):
         overrides.setdefault("dns_port", named)
-        made.append(Policy(tmp_path, **overrides))
+        made.append(Policy(tmp_path, "p%d" % len(made), **overrides))
         return made[-1]
 
     yield make
@@ -171,7 +195,10 @@ def policy(named, tmp_path):
 
 
 def spf_results(answer: str) -> list:
-    header = authres.AuthenticationResultsHeader.parse(answer[len("PREPEND ") :])
+    """The policy's field as Postfix's cleanup delivers it (header_checks rename it from its secret name)."""
+    assert answer.startswith("PREPEND X-Mailauth-SPF-%s: " % SECRET)
+    delivered = cleanup(_spf_policy.header_checks("mx2.example.test", SECRET, True), answer[len("PREPEND ") :])
+    header = authres.AuthenticationResultsHeader.parse(delivered)
     assert header.authserv_id == "mx2.example.test"
     return [(r.result, r.smtp_mailfrom, getattr(r, "smtp_helo", None)) for r in header.results]
 
@@ -260,3 +287,41 @@ def test_dns_timeout_is_temperror(policy, silent_dns):
     first, second = tagged.message("joe@pass.test")
     assert first.startswith("PREPEND Received-SPF: TempError ")
     assert spf_results(second) == [("temperror", "joe@pass.test", None)]
+
+
+def test_concurrent_connections_against_real_dns(policy):
+    """Eight smtpd-like connections at once, each with its own messages, to one process."""
+    p = policy(mode="reject_fail")
+    answers = {}
+
+    def session(index):
+        conn = p.connect()
+        with conn, conn.makefile("rw", encoding="utf-8", newline="\n") as stream:
+            got = []
+            for result in ("pass", "fail", "softfail"):
+                attrs = {
+                    "request": "smtpd_access_policy",
+                    "protocol_state": "RCPT",
+                    "client_address": CLIENT,
+                    "helo_name": "mail.pass.test",
+                    "sender": "u%d@%s.test" % (index, result),
+                    "instance": "c%d-%s" % (index, result),
+                }
+                stream.write("".join("%s=%s\n" % kv for kv in attrs.items()) + "\n")
+                stream.flush()
+                got.append(stream.readline().rstrip("\n"))
+                assert stream.readline() == "\n"
+            answers[index] = got
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(answers) == list(range(8))
+    for got in answers.values():
+        assert got[0].startswith("action=PREPEND Received-SPF: Pass ")
+        assert got[1] == "action=550 5.7.23 SPF check failed (SPF fail for mailfrom fail.test)"
+        assert got[2].startswith("action=PREPEND Received-SPF: SoftFail ")
+    # The first connection still works after the others closed.
+    assert p.message("joe@pass.test")[0].startswith("PREPEND Received-SPF: Pass ")

@@ -178,6 +178,11 @@ POSTFIX_CASES = [
     ("policy-time-words", "policyd_spf_time_limit", "1 hour", ["a time"]),
     ("policy-time-negative", "policyd_spf_time_limit", -1, ["a time"]),
     ("policy-time-bool", "policyd_spf_time_limit", True, ["must be a string"]),
+    ("header-check-newline", "header_checks", ["/^a:/ IGNORE" + NL + "/^b:/ IGNORE"], ["control"]),
+    ("header-check-action", "header_checks", ["/^a:/ DELETE"], ["regexp table rule"]),
+    ("header-check-slash", "header_checks", ["/^a:/b/ IGNORE"], ["regexp table rule"]),
+    ("header-check-no-action", "header_checks", ["/^a:/"], ["regexp table rule"]),
+    ("header-checks-string", "header_checks", "/^a:/ IGNORE", ["must be a list"]),
     ("transport-local", "mailbox_transport", "local:", ["lmtp:unix:PATH"]),
     ("transport-newline", "mailbox_transport", "lmtp:unix:private/x" + NL + "mynetworks = 0.0.0.0/0", ["control"]),
     ("transport-dotdot", "mailbox_transport", "lmtp:unix:private/../../etc/x", ["lmtp:unix:PATH"]),
@@ -257,9 +262,9 @@ POSTFIX_CASES = [
     ("extra-name-space", "main_cf_extra", {"bad name": "x"}, ["parameter name"]),
     ("extra-name-newline", "main_cf_extra", {"x" + NL + "mynetworks": "z"}, ["control characters"]),
     ("extra-name-tab", "main_cf_extra", {"\tmynetworks": "0.0.0.0/0"}, ["control characters"]),
-    ("extra-list-newline", "main_cf_extra", {"header_checks": ["regexp:/a", "b" + NL + "c"]}, ["control"]),
+    ("extra-list-newline", "main_cf_extra", {"body_checks": ["regexp:/a", "b" + NL + "c"]}, ["control"]),
     ("extra-string", "main_cf_extra", "always_bcc=x", ["must be a dictionary"]),
-    ("extra-twice", "main_cf_extra", {"header_checks": "a", "header_checks ": "b"}, ["second time"]),
+    ("extra-twice", "main_cf_extra", {"body_checks": "a", "body_checks ": "b"}, ["second time"]),
     ("service-only-name", "master_services", [{"service": "foo"}], ["lacks type, command"]),
     ("service-string", "master_services", ["smtp inet n - y - - smtpd"], ["must be a dictionary"]),
     ("services-string", "master_services", "foo", ["must be a list"]),
@@ -495,6 +500,7 @@ def test_postfix_managed_parameters_are_what_the_template_writes():
     values["smtpd_recipient_restrictions"] = ["reject_unauth_pipelining"]
     values["master_services"] = POLICYD_SPF
     values["mailbox_transport"] = "lmtp:unix:private/dovecot-lmtp"
+    values["header_checks"] = ["/^X-Spam-Flag:/ IGNORE"]
     written = set(_postfix.parse_main_cf(postfix_files(services.postfix_config(values))[0]["content"]))
     assert written == set(_postfix.MANAGED)
     for name in ("relayhost", "smtpd_helo_required", "disable_vrfy_command", "smtpd_milter_maps"):
@@ -556,11 +562,11 @@ def test_policy_service_endpoints_are_written(endpoint):
 
 def test_postfix_extras_render_after_the_managed_lines():
     values = copy.deepcopy(POSTFIX_OK)
-    values["main_cf_extra"] = {"header_checks": ["regexp:/etc/postfix/h", "pcre:/etc/postfix/p"], "biff_x": True}
+    values["main_cf_extra"] = {"body_checks": ["regexp:/etc/postfix/h", "pcre:/etc/postfix/p"], "biff_x": True}
     content = postfix_files(services.postfix_config(values))[0]["content"]
     assert content.rstrip().splitlines()[-2:] == [
         "biff_x = yes",
-        "header_checks = regexp:/etc/postfix/h, pcre:/etc/postfix/p",
+        "body_checks = regexp:/etc/postfix/h, pcre:/etc/postfix/p",
     ]
 
 

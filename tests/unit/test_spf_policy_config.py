@@ -46,15 +46,15 @@ def test_defaults_tag_and_never_block():
     for table in out["config"]["actions"].values():
         assert set(table.values()) == {"accept"}
     assert out["postfix_restrictions"] == ["check_policy_service unix:private/mailauth_spf"] * 2
-    (service,) = out["postfix_services"]
-    assert service["command"] == "spawn" and service["service"] == "mailauth_spf"
-    assert service["args"] == [
-        "-o mailauth_spf_time_limit=3600s",
-        "user=mailauth-spf",
-        "argv=/usr/bin/python3",
-        "/usr/local/lib/mailauth/spf_policy.py",
-        "/etc/mailauth/spf_policy.json",
-    ]
+    # No master.cf service: systemd runs one process (mailauth-spf.socket/.service) on Postfix's private/.
+    assert out["postfix_services"] == []
+    assert out["socket_path"] == "/var/spool/postfix/private/mailauth_spf"
+
+
+def test_socket_follows_the_queue_directory_and_service_name():
+    out = spf_policy_config(defaults(postfix_queue_directory="/srv/postfix/", service_name="spf"))
+    assert out["socket_path"] == "/srv/postfix/private/spf"
+    assert out["postfix_restrictions"][0] == "check_policy_service unix:private/spf"
 
 
 @pytest.mark.parametrize("headers,count", [("received_spf", 1), ("authentication_results", 1), ("both", 2)])
@@ -136,7 +136,7 @@ def test_duplicates_are_merged_and_skip_networks_take_the_same_formats():
         ({"service_name": "mailauth-spf x"}, ["spf_policy_service_name"]),
         ({"user": "root"}, ["spf_policy_user must not be root"]),
         ({"user": "bad user"}, ["spf_policy_user"]),
-        ({"time_limit": "1 hour"}, ["spf_policy_time_limit"]),
+        ({"postfix_queue_directory": "spool"}, ["spf_policy_postfix_queue_directory"]),
         ({"daemon_path": "relative/x.py"}, ["spf_policy_daemon_path"]),
         ({"config_path": "/etc/../x.json"}, ["spf_policy_config_path"]),
     ],

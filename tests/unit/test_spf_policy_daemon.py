@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = importlib.util.spec_from_file_location("spf_policy", ROOT / "roles/spf_policy/files/spf_policy.py")
 daemon = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(daemon)
+HC_SPEC = importlib.util.spec_from_file_location("header_checks", ROOT / "tests/lib/header_checks.py")
+hc = importlib.util.module_from_spec(HC_SPEC)
+HC_SPEC.loader.exec_module(hc)
 
 DEFAULTS = {
     "mode": "tag",
@@ -50,20 +53,30 @@ DEFAULTS = {
     "dns_timeout": 20,
     "service_name": "mailauth_spf",
     "user": "mailauth-spf",
-    "time_limit": "3600s",
+    "postfix_queue_directory": "/var/spool/postfix",
     "daemon_path": "/usr/local/lib/mailauth/spf_policy.py",
     "config_path": "/etc/mailauth/spf_policy.json",
+    "secret_path": "/etc/mailauth/spf_policy.secret",
 }
+SECRET = "0123456789abcdefghijklmnopqrstuv"
 RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
 CLIENT = "203.0.113.9"
 
 
 def config(tmp_path, **overrides):
     """The role's JSON for these variables, written and read back as the daemon reads it."""
-    values = dict(DEFAULTS, **overrides)
+    secret = tmp_path / "spf_policy.secret"
+    secret.write_text(SECRET + "\n")
+    values = dict(DEFAULTS, secret_path=str(secret), **overrides)
     path = tmp_path / "spf_policy.json"
     path.write_text(json.dumps(_spf_policy.build(values)["config"]))
     return daemon.load_config(str(path))
+
+
+def delivered(answer):
+    """A PREPEND answer's header as Postfix's cleanup writes it, through the role's header_checks rules."""
+    assert answer.startswith("PREPEND ")
+    return hc.cleanup(_spf_policy.header_checks("mx2.example.test", SECRET, True), answer[len("PREPEND ") :])
 
 
 def fake(mail=None, helo=None):
@@ -160,7 +173,8 @@ def test_helo_in_tag_mode_only_adds_its_result(tmp_path):
     first = service.handle(request())
     second = service.handle(request())
     assert first.startswith("PREPEND Received-SPF: Pass ")
-    header = authres.AuthenticationResultsHeader.parse(second[len("PREPEND ") :])
+    assert second.startswith("PREPEND X-Mailauth-SPF-%s: " % SECRET)
+    header = authres.AuthenticationResultsHeader.parse(delivered(second))
     found = {(r.method, r.result, getattr(r, "smtp_helo", None)) for r in header.results}
     assert ("spf", "fail", "mail.example.org") in found
     assert ("spf", "pass", None) in found
@@ -184,7 +198,7 @@ def test_null_sender_is_judged_on_helo_with_the_mail_from_mode(tmp_path, helo_mo
 def test_null_sender_pass_on_helo_gets_the_helo_header(tmp_path):
     service = daemon.Service(config(tmp_path, mode="reject_fail"), fake(helo="pass"))
     assert service.handle(request(sender="")).startswith("PREPEND Received-SPF: Pass ")
-    header = authres.AuthenticationResultsHeader.parse(service.handle(request(sender=""))[8:])
+    header = authres.AuthenticationResultsHeader.parse(delivered(service.handle(request(sender=""))))
     assert [(r.result, r.smtp_helo) for r in header.results] == [("pass", "mail.example.org")]
     assert "sender_domain=<>" in service.logged[0]
 
@@ -250,13 +264,16 @@ def test_two_headers_over_two_requests_then_dunno_for_more_recipients(tmp_path):
     service = daemon.Service(config(tmp_path), evaluate)
     answers = [service.handle(request(recipient="r%d@example.test" % i)) for i in range(4)]
     assert answers[0].startswith("PREPEND Received-SPF: Pass ")
-    assert answers[1].startswith("PREPEND Authentication-Results: mx2.example.test; spf=pass")
+    assert answers[1].startswith("PREPEND X-Mailauth-SPF-%s: mx2.example.test; spf=pass" % SECRET)
+    assert delivered(answers[1]).startswith("Authentication-Results: mx2.example.test; spf=pass")
     assert answers[2:] == ["DUNNO", "DUNNO"]
     assert len(evaluate.calls) == 1
     assert len(service.logged) == 1
 
 
-@pytest.mark.parametrize("choice,first", [("received_spf", "Received-SPF: "), ("authentication_results", "Auth")])
+@pytest.mark.parametrize(
+    "choice,first", [("received_spf", "Received-SPF: "), ("authentication_results", "X-Mailauth-SPF-" + SECRET + ": ")]
+)
 def test_one_header(tmp_path, choice, first):
     service = daemon.Service(config(tmp_path, headers=choice), fake(mail="pass"))
     assert service.handle(request())[len("PREPEND ") :].startswith(first)
@@ -273,11 +290,33 @@ def test_reject_is_repeated_for_every_recipient_and_a_new_message_is_judged_agai
 
 def test_authentication_results_parse_with_authres(tmp_path):
     service = daemon.Service(config(tmp_path, headers="authentication_results"), fake(mail="softfail"))
-    name, _sep, value = service.handle(request())[len("PREPEND ") :].partition(": ")
+    name, _sep, value = delivered(service.handle(request())).partition(": ")
     assert name == "Authentication-Results"
     header = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + value)
     assert header.authserv_id == "mx2.example.test"
     assert [(r.method, r.result, r.smtp_mailfrom) for r in header.results] == [("spf", "softfail", "joe@example.org")]
+
+
+def test_the_header_name_holds_the_secret_from_its_file(tmp_path):
+    cfg = config(tmp_path, headers="authentication_results")
+    assert cfg["ar_header"] == "X-Mailauth-SPF-" + SECRET
+    (tmp_path / "spf_policy.secret").write_text("0123")
+    with pytest.raises(ValueError) as err:
+        daemon.load_config(str(tmp_path / "spf_policy.json"))
+    assert "spf_policy.secret" in str(err.value) and "0123" not in str(err.value)
+
+
+@pytest.mark.parametrize("content", [None, "", "Secret" * 6, SECRET + "x"])
+def test_check_refuses_a_missing_or_malformed_secret(tmp_path, content):
+    config(tmp_path)
+    secret = tmp_path / "spf_policy.secret"
+    if content is None:
+        secret.unlink()
+    else:
+        secret.write_text(content)
+    problems = daemon.check_config(str(tmp_path / "spf_policy.json"))
+    assert len(problems) == 1 and "spf_policy.secret" in problems[0]
+    assert not content or content not in problems[0]
 
 
 def test_configured_codes_and_text(tmp_path):

@@ -62,9 +62,11 @@ def attempt(
     return result
 
 
-def build_message(sender: str, rcpt: str, subject: str, message_id: str) -> str:
+def build_message(sender: str, rcpt: str, subject: str, message_id: str, headers: list | None = None) -> str:
+    """The message; headers: extra "Name: value" fields (e.g. forged Authentication-Results) after Subject."""
+    extra = "".join("%s\r\n" % h for h in headers or [])
     return (
-        f"From: <{sender}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n"
+        f"From: <{sender}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n{extra}"
         f"Message-ID: <{message_id}>\r\n\r\nmailauth lab probe\r\n"
     )
 
@@ -77,6 +79,7 @@ def run(probe: dict) -> dict:
         probe["rcpt"],
         probe.get("subject", "mailauth lab probe"),
         probe.get("message_id", "probe@example.invalid"),
+        probe.get("headers"),
     )
     try:
         out = attempt(
@@ -112,6 +115,7 @@ def main() -> None:
     parser.add_argument("--message-id", default="probe@example.invalid")
     parser.add_argument("--helo")
     parser.add_argument("--header-from")
+    parser.add_argument("--header", dest="headers", action="append", help="an extra header field, Name: value")
     args = parser.parse_args()
     if args.batch:
         with open(args.batch, encoding="utf-8") as fh:

@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""mailauth SPF policy service for Postfix (check_policy_service, run by spawn on stdin/stdout).
+"""mailauth SPF policy service for Postfix (check_policy_service): one long-running process under systemd.
 
 Installed by the mailauth.core.spf_policy role with one JSON configuration that the role's
 filter (mailauth.core.spf_policy_config) has already validated and normalised: networks are
@@ -8,19 +8,27 @@ CIDR lists, the mode is an action table per result, codes and texts are checked.
 reads that JSON and never parses user formats. SPF is evaluated with pyspf (``spf``), the
 Authentication-Results header built with ``authres``.
 
+Serving: the unix socket comes from systemd (socket activation, ``LISTEN_FDS``), or ``--socket
+PATH`` binds one itself (tests). One thread per Postfix connection (pyspf's DNS lookups block).
 Protocol (Postfix SMTPD_POLICY_README): ``name=value`` lines up to an empty line, answered with
-``action=...`` and an empty line; one process serves every request of one smtpd connection.
+``action=...`` and an empty line; smtpd keeps its connection for many requests and sessions.
 Postfix takes one action per answer, so with both headers the role lists this service twice in
 smtpd_recipient_restrictions: per message (``instance``) the first request gets the verdict and
 the first header, the second request the second header, later ones (more recipients) DUNNO.
-A reject or defer is repeated for every recipient.
+A reject or defer is repeated for every recipient. State is kept per connection (one smtpd
+process handles one session at a time).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import os
 import re
+import signal
+import socket
+import socketserver
 import sys
 import syslog
 import typing as t
@@ -57,7 +65,22 @@ def load_config(path: str) -> t.Dict[str, t.Any]:
         cfg[key] = [ipaddress.ip_network(n) for n in cfg.get(key) or []]
     cfg["helo_whitelist"] = set(cfg.get("helo_whitelist") or [])
     cfg["sender_whitelist"] = set(cfg.get("sender_whitelist") or [])
+    if cfg.get("secret_path"):
+        cfg["ar_header"] = ar_header(cfg["ar_header_prefix"], cfg["secret_path"])
     return cfg
+
+
+def ar_header(prefix: str, secret_path: str) -> str:
+    """The name the Authentication-Results field is prepended under: the prefix and the host's secret.
+
+    Postfix's header_checks rename it to Authentication-Results and remove every client-sent field
+    with this host's authserv-id: a client cannot send a field under a name it cannot guess.
+    """
+    with open(secret_path, encoding="ascii") as handle:
+        secret = handle.read().strip()
+    if not re.fullmatch(r"[a-z0-9]{32}", secret):
+        raise ValueError("%s does not hold 32 characters a-z and 0-9" % secret_path)
+    return prefix + secret
 
 
 def configure_dns(cfg: t.Mapping[str, t.Any]) -> None:
@@ -206,8 +229,9 @@ def authentication_results(cfg: t.Mapping[str, t.Any], results: t.Sequence[t.Map
                     result=res["result"], result_comment=comment, smtp_mailfrom=res["sender"]
                 )
             )
-    header = authres.AuthenticationResultsHeader(authserv_id=cfg["authserv_id"], results=items)
-    return clean(str(header))
+    header = clean(str(authres.AuthenticationResultsHeader(authserv_id=cfg["authserv_id"], results=items)))
+    name, _sep, value = header.partition(":")
+    return "%s:%s" % (cfg.get("ar_header") or name, value)
 
 
 def headers(cfg: t.Mapping[str, t.Any], v: t.Mapping[str, t.Any]) -> t.List[str]:
@@ -347,18 +371,124 @@ class Service:
         return "DUNNO"
 
 
-def read_request(stream: t.IO[str]) -> t.Optional[t.Dict[str, str]]:
-    """One request (attributes up to an empty line); None at end of input."""
+# A Postfix request is about 30 short attributes; anything far larger is not Postfix.
+MAX_LINE = 8192
+MAX_ATTRIBUTES = 200
+# A connection that sends nothing this long is dropped (smtpd closes idle ones after
+# smtpd_policy_service_max_idle, 300 s, and every one after smtpd_policy_service_max_ttl, 1000 s).
+IDLE_TIMEOUT = 3600.0
+
+
+class RequestError(Exception):
+    """A request that is not Postfix's policy protocol (the connection is closed)."""
+
+
+def read_request(stream: t.IO[t.Any]) -> t.Optional[t.Dict[str, str]]:
+    """One request (attributes up to an empty line); None at end of input, also in the middle of a request.
+
+    Reads bytes (a socket) or text; bytes are decoded as UTF-8 (SMTPUTF8 addresses), invalid
+    sequences replaced. A line without ``=``, longer than MAX_LINE or more than MAX_ATTRIBUTES
+    attributes raise RequestError.
+    """
     req: t.Dict[str, str] = {}
     while True:
-        line = stream.readline()
-        if not line:
+        raw = stream.readline(MAX_LINE + 1)
+        if not raw:
             return None
+        line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if not line.endswith("\n"):
+            if len(raw) > MAX_LINE:
+                raise RequestError("line longer than %d bytes" % MAX_LINE)
+            return None  # end of input in the middle of a line
         line = line.rstrip("\r\n")
         if not line:
             return req
-        name, _sep, value = line.partition("=")
+        name, sep, value = line.partition("=")
+        if not sep or not name:
+            raise RequestError("not name=value: %r" % clean(line[:80]))
+        if len(req) >= MAX_ATTRIBUTES:
+            raise RequestError("more than %d attributes" % MAX_ATTRIBUTES)
         req[name] = value
+
+
+def serve_connection(
+    rfile: t.IO[bytes],
+    wfile: t.IO[bytes],
+    cfg: t.Mapping[str, t.Any],
+    evaluate_fn: t.Callable[..., t.Dict[str, t.Any]] = evaluate,
+) -> int:
+    """Answer every request of one Postfix connection until it closes; the number of requests answered."""
+    service = Service(cfg, evaluate_fn)
+    answered = 0
+    while True:
+        try:
+            req = read_request(rfile)
+        except RequestError as err:
+            syslog.syslog(syslog.LOG_WARNING, "closing a connection: %s" % err)
+            return answered
+        if req is None:
+            return answered
+        if req.get("request") != "smtpd_access_policy":
+            action = "DUNNO"
+        else:
+            try:
+                action = service.handle(req)
+            except Exception as err:
+                syslog.syslog(syslog.LOG_ERR, "internal error: %r" % (err,))
+                action = "DEFER_IF_PERMIT SPF policy service error"
+        wfile.write(("action=%s\n\n" % action).encode("utf-8", "replace"))
+        wfile.flush()
+        answered += 1
+
+
+class Handler(socketserver.StreamRequestHandler):
+    """One Postfix connection, in its own thread."""
+
+    timeout = IDLE_TIMEOUT
+
+    def handle(self) -> None:
+        # OSError: the peer went away, or the idle timeout.
+        with contextlib.suppress(OSError):
+            serve_connection(self.rfile, self.wfile, self.server.config, self.server.evaluate)  # type: ignore[attr-defined]
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The policy service: a thread per connection, on a listening unix socket."""
+
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128  # many smtpd processes connect at once (the systemd socket: Backlog=)
+
+    def __init__(
+        self,
+        cfg: t.Mapping[str, t.Any],
+        listener: t.Optional[socket.socket] = None,
+        path: t.Optional[str] = None,
+        evaluate_fn: t.Callable[..., t.Dict[str, t.Any]] = evaluate,
+    ) -> None:
+        self.config = cfg
+        self.evaluate = evaluate_fn
+        if listener is not None:  # already bound and listening (systemd)
+            socketserver.UnixStreamServer.__init__(self, "", Handler, bind_and_activate=False)
+            self.socket.close()
+            self.socket = listener
+            self.server_address = listener.getsockname()
+        else:
+            if path and os.path.exists(path):
+                os.unlink(path)
+            socketserver.UnixStreamServer.__init__(self, path, Handler)
+
+    def handle_error(self, request: t.Any, client_address: t.Any) -> None:
+        syslog.syslog(syslog.LOG_ERR, "internal error: %r" % (sys.exc_info()[1],))
+
+
+def systemd_listener() -> t.Optional[socket.socket]:
+    """The listening socket systemd passed (LISTEN_FDS, fd 3), or None."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
+        return None
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        os.environ.pop(name, None)
+    return socket.socket(fileno=3)
 
 
 REQUIRED = (
@@ -399,35 +529,51 @@ def check_config(path: str) -> t.List[str]:
     return problems
 
 
+USAGE = "usage: spf_policy.py [--socket PATH] CONFIG.json | --check CONFIG.json"
+
+
+def _stop(signum: int, _frame: t.Any) -> None:
+    raise SystemExit(0)
+
+
 def main(argv: t.Sequence[str]) -> int:
-    """Serve requests on stdin/stdout until Postfix closes the connection (--check CONFIG: check it and exit)."""
+    """Serve Postfix on systemd's socket (or --socket PATH) until stopped (--check CONFIG: check it and exit)."""
     if len(argv) == 3 and argv[1] == "--check":
         problems = check_config(argv[2])
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
     syslog.openlog("mailauth-spf", syslog.LOG_PID, syslog.LOG_MAIL)
-    if len(argv) != 2:
-        syslog.syslog(syslog.LOG_ERR, "usage: spf_policy.py CONFIG.json")
+    args = list(argv[1:])
+    path = None
+    if len(args) == 3 and args[0] == "--socket":
+        path = args.pop(1)
+        args.pop(0)
+    if len(args) != 1:
+        syslog.syslog(syslog.LOG_ERR, USAGE)
+        print(USAGE, file=sys.stderr)
         return 2
     try:
-        cfg = load_config(argv[1])
+        cfg = load_config(args[0])
         configure_dns(cfg)
     except (OSError, ValueError, KeyError) as err:
-        syslog.syslog(syslog.LOG_ERR, "cannot read %s: %s" % (argv[1], err))
+        syslog.syslog(syslog.LOG_ERR, "cannot read %s: %s" % (args[0], err))
+        print("cannot read %s: %s" % (args[0], err), file=sys.stderr)
         return 1
-    service = Service(cfg)
-    while True:
-        req = read_request(sys.stdin)
-        if req is None:
-            return 0
-        try:
-            action = service.handle(req)
-        except Exception as err:
-            syslog.syslog(syslog.LOG_ERR, "internal error: %r" % (err,))
-            action = "DEFER_IF_PERMIT SPF policy service error"
-        sys.stdout.write("action=%s\n\n" % action)
-        sys.stdout.flush()
+    listener = systemd_listener()
+    if listener is None and path is None:
+        syslog.syslog(syslog.LOG_ERR, "no socket: run by mailauth-spf.socket, or with --socket PATH")
+        print("no socket: run by mailauth-spf.socket, or with --socket PATH", file=sys.stderr)
+        return 2
+    server = Server(cfg, listener=listener, path=path)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    syslog.syslog(syslog.LOG_INFO, "serving on %s" % (server.server_address or path))
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
 
 
 if __name__ == "__main__":
