@@ -155,15 +155,17 @@ def forged_ar_pattern(authserv_id: str, posix: bool = True) -> str:
     """The regular expression of an Authentication-Results field that claims ``authserv_id``.
 
     As the daemons read it (RFC 8601, compared case-insensitively; the table is case-insensitive):
-    the header name, then whitespace, comments (not nested) and a quote in any order, then the id,
-    then anything that cannot continue a name (``;``, whitespace, ``/`` version, a comment, a quote
-    or the end). ``rx.example.test.evil`` and ``rx.example.test-2`` are foreign and kept. ``posix``
-    gives Postfix's regexp: (POSIX ERE) syntax, else Python's (the same language, for the tests);
+    the header name, optional whitespace and the colon (RFC 5322 4.5's obsolete syntax, which
+    Postfix takes as a header and its milter client passes on under the bare name), then
+    whitespace, comments (not nested) and a quote in any order, then the id, then anything that
+    cannot continue a name (``;``, whitespace, ``/`` version, a comment, a quote or the end).
+    ``rx.example.test.evil`` and ``rx.example.test-2`` are foreign and kept. ``posix`` gives
+    Postfix's regexp: (POSIX ERE) syntax, else Python's (the same language, for the tests);
     each alternative starts with a different character, so matching is linear.
     """
     space = "[[:space:]]" if posix else r"\s"
     escaped = "".join("\\" + c if c == "." else c for c in authserv_id)
-    return '^Authentication-Results:(%s|\\([^()]*\\)|")*%s([^-.a-z0-9_]|$)' % (space, escaped)
+    return '^Authentication-Results%s*:(%s|\\([^()]*\\)|")*%s([^-.a-z0-9_]|$)' % (space, space, escaped)
 
 
 def header_checks(authserv_id: str, secret: str, renamed: bool, received_spf: bool = True) -> t.List[str]:
@@ -181,7 +183,7 @@ def header_checks(authserv_id: str, secret: str, renamed: bool, received_spf: bo
         rules.append("/^%s%s:(.*)/ REPLACE Authentication-Results:$1" % (AR_HEADER_PREFIX, secret))
     rules.append("/%s/ IGNORE" % forged_ar_pattern(authserv_id))
     if not received_spf:
-        rules.append("/^Received-SPF:/ IGNORE")
+        rules.append("/^Received-SPF[[:space:]]*:/ IGNORE")
     return rules
 
 

@@ -43,6 +43,10 @@ FORGED = [
     "Authentication-Results: \t mx2.example.test\n ; dkim=pass header.d=bank.test",
     "Authentication-Results: mx2.example.test; none",
     "Authentication-Results: mx2.example.test",
+    # RFC 5322 4.5 obsolete syntax: Postfix (is_header) takes whitespace before the colon.
+    "Authentication-Results : mx2.example.test; spf=pass smtp.mailfrom=ceo@bank.test",
+    "Authentication-Results\t: mx2.example.test; dkim=pass header.d=bank.test",
+    "Authentication-Results \t :mx2.example.test; dmarc=pass",
 ]
 KEPT = [
     "Authentication-Results: mx2.example.test.evil; spf=pass",
@@ -155,6 +159,7 @@ def test_without_the_policy_received_spf_every_received_spf_is_removed():
     forged = 'Received-SPF: Pass (forged) identity=mailfrom; envelope-from="x@bank.test"'
     assert hc.cleanup(rules, forged) is None
     assert hc.cleanup(rules, "received-spf: pass") is None
+    assert hc.cleanup(rules, "Received-SPF : Pass (obsolete syntax, a header to Postfix)") is None
     ours = hc.cleanup(
         rules, _spf_policy.AR_HEADER_PREFIX + SECRET + ": mx2.example.test; spf=pass smtp.mailfrom=a@b.test"
     )
