@@ -100,10 +100,7 @@ def render_selector(template: str, slot: Slot, now: float, taken: t.Collection[s
     base = template.replace("{selector}", slot["slot"]).replace("{key_type}", slot["key_type"])
     name = when.strftime(base).lower()
     where = "%s rendered for %s/%s (%s)" % (field, slot["domain"], slot["slot"], name)
-    try:
-        name = _input.selector(name, where)
-    except InputError as err:
-        raise InputError("%s: %s" % (err, "each label 1 to 63 letters, digits or inner hyphens")) from None
+    name = _input.selector(name, where)
     candidate, n = name, 1
     while candidate in taken:
         n += 1
@@ -268,6 +265,43 @@ def plan(
         else:
             item["action"] = "remove" if remove else "none"
         out.append(item)
+    return out
+
+
+def summary(items: t.Sequence[t.Mapping[str, t.Any]]) -> t.Dict[str, t.Any]:
+    """What the playbook acts on: ``switch`` and ``remove`` (``domain/selector`` names), ``remove_keys`` (dkim_key)."""
+    return {
+        "switch": ["%s/%s" % (i["domain"], i["selector"]) for i in items if i["action"] == "switch"],
+        "remove": ["%s/%s" % (i["domain"], name) for i in items for name in i["remove"]],
+        "remove_keys": [
+            {"domain": i["domain"], "selector": name, "key_type": i["key_type"]} for i in items for name in i["remove"]
+        ],
+    }
+
+
+def absent_entries(
+    removals: t.Sequence[t.Any], domains: t.Sequence[t.Mapping[str, t.Any]]
+) -> t.List[t.Dict[str, t.Any]]:
+    """dns_records entries (state absent) deleting the DKIM records of removals (``domain/selector`` names).
+
+    The zone and TTL of each domain come from its entry in domains (mailauth_domains); names are validated.
+    """
+    by_domain: t.Dict[str, t.List[str]] = {}
+    for i, name in enumerate(removals or []):
+        text = _input.text(name, "removals[%d]" % i)
+        domain, _, selector = text.partition("/")
+        domain = _input.domain(domain, "removals[%d] domain" % i)
+        selector = _input.selector(selector, "removals[%d] selector" % i)
+        if selector not in by_domain.setdefault(domain, []):
+            by_domain[domain].append(selector)
+    zones = {str(d.get("name", "")).lower().rstrip("."): d for d in domains or [] if isinstance(d, t.Mapping)}
+    out = []
+    for domain, sels in by_domain.items():
+        entry: t.Dict[str, t.Any] = {"name": domain, "state": "absent", "dkim": [{"selector": s} for s in sels]}
+        for name in ("zone", "ttl"):
+            if zones.get(domain, {}).get(name) is not None:
+                entry[name] = zones[domain][name]
+        out.append(entry)
     return out
 
 

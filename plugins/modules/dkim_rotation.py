@@ -66,6 +66,12 @@ options:
     description: How long a retired selector's record stays published.
     type: str
     default: 7d
+  queue_lifetime:
+    description:
+      - Postfix's C(maximal_queue_lifetime) on this host (C(postconf -h maximal_queue_lifetime), days without a unit).
+        A O(grace) shorter than it is refused, before any change; empty skips the check.
+    type: str
+    default: ""
   template:
     description:
       - The new selector, from letters, digits, dots, hyphens, C({selector}) (the slot's configured selector),
@@ -155,6 +161,21 @@ done:
   returned: always
   type: list
   elements: str
+switch:
+  description: The future selectors (C(domain/selector)) a run switches once every authoritative nameserver serves them.
+  returned: always
+  type: list
+  elements: str
+remove:
+  description: The retired selectors (C(domain/selector)) past their grace, or revoked, to remove.
+  returned: always
+  type: list
+  elements: str
+remove_keys:
+  description: The same as M(mailauth.core.dkim_key) keys (C(domain), C(selector), C(key_type)), to delete their files.
+  returned: always
+  type: list
+  elements: dict
 warning_text:
   description: Set when a stale lock was taken over.
   returned: always
@@ -179,6 +200,7 @@ def main() -> None:
             slots=dict(type="list", elements="dict", default=[]),
             interval=dict(type="str", default=""),
             grace=dict(type="str", default="7d"),
+            queue_lifetime=dict(type="str", default=""),
             template=dict(type="str", default=_rotation.DEFAULT_TEMPLATE),
             now_domains=dict(type="list", elements="str", default=[]),
             emergency=dict(type="bool", default=False),
@@ -202,6 +224,14 @@ def main() -> None:
         slots = _rotation.slots_from_keys(slots)
         interval = _rotation.duration(p["interval"], "interval") if p["interval"] else None
         grace = _rotation.duration(p["grace"], "grace")
+        if p["queue_lifetime"]:
+            queue = _rotation.duration(p["queue_lifetime"], "queue_lifetime", "d")
+            if grace < queue:
+                raise _input.InputError(
+                    "rotate_dkim_grace (%s) is shorter than Postfix's maximal_queue_lifetime (%s) on this host: mail"
+                    " still queued after the old record is removed would fail DKIM; give a longer grace"
+                    % (p["grace"], p["queue_lifetime"])
+                )
         template = _rotation.check_template(p["template"], "template")
         now_domains = [_input.domain(d, "now_domains[%d]" % i) for i, d in enumerate(p["now_domains"])]
         names = [_input.text(s, "selectors[%d]" % i) for i, s in enumerate(p["selectors"])]
@@ -267,6 +297,7 @@ def main() -> None:
         module.fail_json(msg="cannot write the rotation state: %s; nothing was changed" % err)
 
     result = dict(changed=changed, state=state, lock=lock, plan=items, done=done, warning_text=warning)
+    result.update(_rotation.summary(items))
     if warning:
         module.warn(warning)
     if module._diff and step in ("start", "switch", "forget") and changed:
