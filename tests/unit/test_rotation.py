@@ -175,3 +175,53 @@ def test_slots_from_keys_validates_and_dedups():
     assert _rotation.slots_from_keys(keys) == [SLOT]
     with pytest.raises(InputError, match=r"slots\[0\].selector"):
         _rotation.slots_from_keys([{"domain": "example.test", "selector": "bad selector"}])
+
+
+def test_check_report_states_from_the_plan():
+    from ansible_collections.mailauth.core.plugins.module_utils import _check_report
+
+    state = _rotation.empty()
+    items = _rotation.plan(state, [SLOT], T0, None, now_domains={"example.test"})
+    _rotation.start(state, [SLOT], items, T0)
+    plan = _rotation.plan(state, [SLOT], T0, 180 * DAY, grace=DAY)
+    results = [
+        {"domain": "example.test", "selector": "mx1-rsa", "key_type": "rsa", "value": None, "fingerprint": None},
+        {"domain": "example.test", "selector": "mx1-rsa-20261202", "key_type": "rsa", "value": None},
+    ]
+    keys = _check_report.host_keys("mx1", results, plan)
+    assert [(k["selector"], k["state"]) for k in keys] == [("mx1-rsa", "active"), ("mx1-rsa-20261202", "future")]
+    _rotation.switch(state, [SLOT], {"example.test/mx1-rsa-20261202"}, T0)
+    later = _rotation.plan(state, [SLOT], T0 + 2 * DAY, 180 * DAY, grace=DAY)
+    assert _check_report.selector_states(later) == {
+        ("example.test", "mx1-rsa"): "due",  # retired past its grace, awaiting removal
+        ("example.test", "mx1-rsa-20261202"): "active",
+    }
+    aged = _rotation.plan(state, [SLOT], T0 + 181 * DAY, 180 * DAY, grace=DAY)
+    assert _check_report.selector_states(aged)[("example.test", "mx1-rsa-20261202")] == "due"
+    assert set(_check_report.selector_states(aged).values()) <= set(_check_report.SELECTOR_STATES)
+    assert _check_report.host_keys("mx1", results[:1])[0]["state"] == "active"  # no plan: active
+
+
+def test_absent_entries_for_dns_records():
+    domains = [{"name": "example.test", "zone": "example.test", "ttl": 300, "mail_hosts": ["mx1"]}]
+    assert _rotation.absent_entries(
+        ["example.test/mx1-rsa", "example.test/mx1-rsa", "example.org/shared"], domains
+    ) == [
+        {
+            "name": "example.test",
+            "state": "absent",
+            "dkim": [{"selector": "mx1-rsa"}],
+            "zone": "example.test",
+            "ttl": 300,
+        },
+        {"name": "example.org", "state": "absent", "dkim": [{"selector": "shared"}]},
+    ]
+    with pytest.raises(InputError, match=r"removals\[0\] selector"):
+        _rotation.absent_entries(["example.test/bad selector"], domains)
+
+
+def test_summary_lists_switches_and_removals():
+    state = _rotation.empty()
+    _rotation.start(state, [SLOT], _rotation.plan(state, [SLOT], T0, None, now_domains={"example.test"}), T0)
+    s = _rotation.summary(_rotation.plan(state, [SLOT], T0, None))
+    assert s == {"switch": ["example.test/mx1-rsa-20261202"], "remove": [], "remove_keys": []}
