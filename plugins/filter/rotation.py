@@ -39,6 +39,23 @@ def dkim_rotation_absent(removals, domains):
         raise AnsibleFilterError("dkim_rotation_absent: %s" % err) from None
 
 
+def dkim_rotation_shared(keys, domains, play_hosts, host):
+    """Which rotated shared keys this host makes, and which it copies from another host (_rotation.shared_keys)."""
+    if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
+        raise AnsibleFilterError("dkim_rotation_shared: the input must be the list dkim_rotation_keys returned")
+    return _rotation.shared_keys(keys, domains, list(play_hosts or []), str(host))
+
+
+def dkim_rotation_key_specs(keys, shared, copies=None):
+    """dkim_key's keys for every live key of a host, rotated shared keys (made here or copied) included."""
+    if not isinstance(keys, list) or not isinstance(shared, dict):
+        raise AnsibleFilterError("dkim_rotation_key_specs: give the keys (a list) and dkim_rotation_shared's result")
+    try:
+        return _rotation.key_specs(keys, shared, copies or [])
+    except _rotation.RotationError as err:
+        raise AnsibleFilterError("dkim_rotation_key_specs: %s" % err) from None
+
+
 def dkim_rotation_lock(lock, timeout="1h"):
     """This controller's lock owner (controller, pid) and the run id of a stale lock to take over ("" if none).
 
@@ -65,4 +82,6 @@ class FilterModule:
             "dkim_rotation_keys": dkim_rotation_keys,
             "dkim_rotation_lock": dkim_rotation_lock,
             "dkim_rotation_absent": dkim_rotation_absent,
+            "dkim_rotation_shared": dkim_rotation_shared,
+            "dkim_rotation_key_specs": dkim_rotation_key_specs,
         }

@@ -16,6 +16,8 @@ ISO 8601 (``2026-12-02T06:30:00Z``) in the file.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import datetime
 import json
@@ -380,8 +382,74 @@ def derive_keys(keys: t.Sequence[t.Mapping[str, t.Any]], state: t.Optional[State
             derived = dict(key, selector=sel["name"], state=sel["state"], revoked=bool(sel.get("revoked")))
             if sel["name"] != key.get("selector"):
                 derived["private_key_content"] = None
+                derived["shared"] = bool(key.get("private_key_content"))
             out.append(derived)
     return out
+
+
+def shared_keys(
+    keys: t.Sequence[t.Mapping[str, t.Any]],
+    domains: t.Sequence[t.Mapping[str, t.Any]],
+    play_hosts: t.Sequence[str],
+    host: str,
+) -> t.Dict[str, t.List[t.Dict[str, t.Any]]]:
+    """Who makes and who copies the rotated selectors of shared keys (``shared``, from :func:`derive_keys`).
+
+    The first host of the play among the domain's ``mail_hosts`` makes the key (``make``: dkim_key specs);
+    the others copy it from there (``copy``: the spec and ``from``, that host). Per-host keys are in neither.
+    """
+    hosts_of = {
+        str(d.get("name", "")).lower().rstrip("."): [h for h in play_hosts if h in (d.get("mail_hosts") or [])]
+        for d in domains or []
+        if isinstance(d, t.Mapping)
+    }
+    make, copy = [], []
+    for key in keys or []:
+        if not key.get("shared"):
+            continue
+        spec = {name: key.get(name) for name in ("domain", "selector", "key_type", "key_size")}
+        holders = hosts_of.get(key["domain"]) or [host]
+        if holders[0] == host:
+            make.append(spec)
+        else:
+            copy.append(dict(spec, source=holders[0]))
+    return {"make": make, "copy": copy}
+
+
+def key_specs(
+    keys: t.Sequence[t.Mapping[str, t.Any]],
+    shared: t.Mapping[str, t.Any],
+    copies: t.Sequence[t.Mapping[str, t.Any]],
+) -> t.List[t.Dict[str, t.Any]]:
+    """dkim_key's ``keys`` for every live key of a host, rotated shared keys included.
+
+    shared is :func:`shared_keys`' result; copies are ``ansible.builtin.slurp`` results (``item``: a ``copy`` entry,
+    ``content``: the base64 key file read on its source host). A rotated shared key this host neither makes nor
+    has a copy of yet (check mode) is left out.
+    """
+    specs = []
+    for key in keys or []:
+        if key.get("shared") and key.get("state") == "future":
+            continue
+        spec = {name: key.get(name) for name in ("domain", "selector", "key_type", "key_size")}
+        if key.get("private_key_content"):
+            spec["private_key_content"] = key["private_key_content"]
+        specs.append(spec)
+    specs += [dict(spec) for spec in shared.get("make") or []]
+    for copy in copies or []:
+        if not copy.get("content"):
+            continue
+        item = copy.get("item") or {}
+        spec = {name: item.get(name) for name in ("domain", "selector", "key_type", "key_size")}
+        try:
+            pem = base64.b64decode(copy["content"], validate=True).decode("ascii")
+        except (binascii.Error, UnicodeDecodeError, TypeError):
+            pem = ""
+        if not pem.startswith("-----BEGIN "):
+            raise RotationError("the key copied for %s/%s is not a PEM file" % (spec["domain"], spec["selector"]))
+        spec["private_key_content"] = pem
+        specs.append(spec)
+    return specs
 
 
 # --------------------------------------------------------------------------- the lock

@@ -225,3 +225,36 @@ def test_summary_lists_switches_and_removals():
     _rotation.start(state, [SLOT], _rotation.plan(state, [SLOT], T0, None, now_domains={"example.test"}), T0)
     s = _rotation.summary(_rotation.plan(state, [SLOT], T0, None))
     assert s == {"switch": ["example.test/mx1-rsa-20261202"], "remove": [], "remove_keys": []}
+
+
+def test_shared_key_made_on_the_first_host_and_copied_by_the_others():
+    import base64
+
+    org = {"domain": "example.org", "key_type": "rsa", "slot": "shared"}
+    state = _rotation.empty()
+    _rotation.start(state, [org], _rotation.plan(state, [org], T0, None, now_domains={"example.org"}), T0)
+    configured = [
+        {
+            "domain": "example.org",
+            "selector": "shared",
+            "key_type": "rsa",
+            "key_size": 2048,
+            "private_key_content": "OLD",
+        },
+        {"domain": "example.test", "selector": "mx3-rsa", "key_type": "rsa", "key_size": 2048},
+    ]
+    keys = _rotation.derive_keys(configured, state)
+    domains = [{"name": "example.org", "mail_hosts": ["mx1", "mx3"]}]
+    future = [k for k in keys if k["state"] == "future"]
+    spec = {"domain": "example.org", "selector": "shared-20261202", "key_type": "rsa", "key_size": 2048}
+    assert _rotation.shared_keys(future, domains, ["mx1", "mx3"], "mx1") == {"make": [spec], "copy": []}
+    mx3 = _rotation.shared_keys(future, domains, ["mx1", "mx3"], "mx3")
+    assert mx3 == {"make": [], "copy": [dict(spec, source="mx1")]}
+    # mx3 before the copy (check mode): the old shared key and its own key, not the rotated one
+    assert [s["selector"] for s in _rotation.key_specs(keys, mx3, [])] == ["shared", "mx3-rsa"]
+    copies = [{"item": mx3["copy"][0], "content": base64.b64encode(b"-----BEGIN PRIVATE KEY-----").decode()}]
+    specs = _rotation.key_specs(keys, mx3, copies)
+    assert specs[0]["private_key_content"] == "OLD"
+    assert specs[-1] == dict(spec, private_key_content="-----BEGIN PRIVATE KEY-----")
+    with pytest.raises(_rotation.RotationError, match=r"example\.org/shared-20261202"):
+        _rotation.key_specs(keys, mx3, [{"item": mx3["copy"][0], "content": "!!"}])
