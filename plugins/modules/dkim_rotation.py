@@ -69,9 +69,15 @@ options:
   queue_lifetime:
     description:
       - Postfix's C(maximal_queue_lifetime) on this host (C(postconf -h maximal_queue_lifetime), days without a unit).
-        A O(grace) shorter than it is refused, before any change; empty skips the check.
+        A O(grace) shorter than it is refused (O(short_grace=refuse)) before any change, or reported as a warning
+        (O(short_grace=warn)); empty skips the check.
     type: str
     default: ""
+  short_grace:
+    description: What a O(grace) shorter than O(queue_lifetime) does, V(refuse) or V(warn) (tests, labs).
+    type: str
+    default: refuse
+    choices: [refuse, warn]
   template:
     description:
       - The new selector, from letters, digits, dots, hyphens, C({selector}) (the slot's configured selector),
@@ -161,6 +167,11 @@ done:
   returned: always
   type: list
   elements: str
+done_key_types:
+  description: The key types (C(rsa), C(ed25519)) of the slots the step changed (after a switch, the milters to reload).
+  returned: always
+  type: list
+  elements: str
 switch:
   description: The future selectors (C(domain/selector)) a run switches once every authoritative nameserver serves them.
   returned: always
@@ -201,6 +212,7 @@ def main() -> None:
             interval=dict(type="str", default=""),
             grace=dict(type="str", default="7d"),
             queue_lifetime=dict(type="str", default=""),
+            short_grace=dict(type="str", default="refuse", choices=["refuse", "warn"]),
             template=dict(type="str", default=_rotation.DEFAULT_TEMPLATE),
             now_domains=dict(type="list", elements="str", default=[]),
             emergency=dict(type="bool", default=False),
@@ -227,11 +239,14 @@ def main() -> None:
         if p["queue_lifetime"]:
             queue = _rotation.duration(p["queue_lifetime"], "queue_lifetime", "d")
             if grace < queue:
-                raise _input.InputError(
+                message = (
                     "rotate_dkim_grace (%s) is shorter than Postfix's maximal_queue_lifetime (%s) on this host: mail"
                     " still queued after the old record is removed would fail DKIM; give a longer grace"
                     % (p["grace"], p["queue_lifetime"])
                 )
+                if p["short_grace"] == "refuse":
+                    raise _input.InputError(message)
+                module.warn(message)
         template = _rotation.check_template(p["template"], "template")
         now_domains = [_input.domain(d, "now_domains[%d]" % i) for i, d in enumerate(p["now_domains"])]
         names = [_input.text(s, "selectors[%d]" % i) for i, s in enumerate(p["selectors"])]
@@ -298,6 +313,9 @@ def main() -> None:
 
     result = dict(changed=changed, state=state, lock=lock, plan=items, done=done, warning_text=warning)
     result.update(_rotation.summary(items))
+    result["done_key_types"] = sorted(
+        {i["key_type"] for i in items for n in [i["active"], *i["future"]] if "%s/%s" % (i["domain"], n) in done}
+    )
     if warning:
         module.warn(warning)
     if module._diff and step in ("start", "switch", "forget") and changed:
