@@ -396,7 +396,7 @@ def shared_keys(
     """Who makes and who copies the rotated selectors of shared keys (``shared``, from :func:`derive_keys`).
 
     The first host of the play among the domain's ``mail_hosts`` makes the key (``make``: dkim_key specs);
-    the others copy it from there (``copy``: the spec and ``from``, that host). Per-host keys are in neither.
+    the others copy it from there (``copies``: the spec and ``source``, that host). Per-host keys are in neither.
     """
     hosts_of = {
         str(d.get("name", "")).lower().rstrip("."): [h for h in play_hosts if h in (d.get("mail_hosts") or [])]
@@ -413,7 +413,7 @@ def shared_keys(
             make.append(spec)
         else:
             copy.append(dict(spec, source=holders[0]))
-    return {"make": make, "copy": copy}
+    return {"make": make, "copies": copy}
 
 
 def key_specs(
@@ -423,7 +423,7 @@ def key_specs(
 ) -> t.List[t.Dict[str, t.Any]]:
     """dkim_key's ``keys`` for every live key of a host, rotated shared keys included.
 
-    shared is :func:`shared_keys`' result; copies are ``ansible.builtin.slurp`` results (``item``: a ``copy`` entry,
+    shared is :func:`shared_keys`' result; copies are ``ansible.builtin.slurp`` results (``item``: a ``copies`` entry,
     ``content``: the base64 key file read on its source host). A rotated shared key this host neither makes nor
     has a copy of yet (check mode) is left out.
     """

@@ -247,14 +247,14 @@ def test_shared_key_made_on_the_first_host_and_copied_by_the_others():
     domains = [{"name": "example.org", "mail_hosts": ["mx1", "mx3"]}]
     future = [k for k in keys if k["state"] == "future"]
     spec = {"domain": "example.org", "selector": "shared-20261202", "key_type": "rsa", "key_size": 2048}
-    assert _rotation.shared_keys(future, domains, ["mx1", "mx3"], "mx1") == {"make": [spec], "copy": []}
+    assert _rotation.shared_keys(future, domains, ["mx1", "mx3"], "mx1") == {"make": [spec], "copies": []}
     mx3 = _rotation.shared_keys(future, domains, ["mx1", "mx3"], "mx3")
-    assert mx3 == {"make": [], "copy": [dict(spec, source="mx1")]}
+    assert mx3 == {"make": [], "copies": [dict(spec, source="mx1")]}
     # mx3 before the copy (check mode): the old shared key and its own key, not the rotated one
     assert [s["selector"] for s in _rotation.key_specs(keys, mx3, [])] == ["shared", "mx3-rsa"]
-    copies = [{"item": mx3["copy"][0], "content": base64.b64encode(b"-----BEGIN PRIVATE KEY-----").decode()}]
+    copies = [{"item": mx3["copies"][0], "content": base64.b64encode(b"-----BEGIN PRIVATE KEY-----").decode()}]
     specs = _rotation.key_specs(keys, mx3, copies)
     assert specs[0]["private_key_content"] == "OLD"
     assert specs[-1] == dict(spec, private_key_content="-----BEGIN PRIVATE KEY-----")
     with pytest.raises(_rotation.RotationError, match=r"example\.org/shared-20261202"):
-        _rotation.key_specs(keys, mx3, [{"item": mx3["copy"][0], "content": "!!"}])
+        _rotation.key_specs(keys, mx3, [{"item": mx3["copies"][0], "content": "!!"}])
