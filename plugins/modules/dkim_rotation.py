@@ -34,7 +34,8 @@ options:
   step:
     description:
       - V(read) returns the state, the lock and, with O(slots), the plan of each slot; it never writes.
-      - V(lock) takes the lock for O(run_id); V(unlock) releases it.
+      - V(lock) takes the lock for O(run_id); V(unlock) releases it. Neither reports a change (the lock is the run's
+        bookkeeping), so that a run with nothing due reports none.
       - V(start) writes the new selector of every slot whose plan is C(start) as C(future).
       - V(switch) makes the future selectors named in O(selectors) active and retires the active ones.
       - V(forget) drops the retired selectors named in O(selectors) (their record and key are gone).
@@ -311,6 +312,9 @@ def main() -> None:
     except OSError as err:
         module.fail_json(msg="cannot write the rotation state: %s; nothing was changed" % err)
 
+    # The lock is the run's bookkeeping, not a change to the host: a run with nothing due reports changed 0.
+    if step in ("lock", "unlock"):
+        changed = False
     result = dict(changed=changed, state=state, lock=lock, plan=items, done=done, warning_text=warning)
     result.update(_rotation.summary(items))
     result["done_key_types"] = sorted(
