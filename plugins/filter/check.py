@@ -18,11 +18,13 @@ def _dicts(name, value, what):
     return value
 
 
-def check_host_keys(results, host):
-    """dkim_key's dkim_keys of one host, without key material (see _check_report.host_keys)."""
+def check_host_keys(results, host, plan=None):
+    """dkim_key's dkim_keys of one host, without key material, with rotation states (_check_report.host_keys)."""
     _dicts("check_host_keys", results, "the input (dkim_key's dkim_keys)")
+    if plan is not None:
+        _dicts("check_host_keys", plan, "plan (dkim_rotation's plan)")
     try:
-        return _check_report.host_keys(_input.text(host, "the host name"), results)
+        return _check_report.host_keys(_input.text(host, "the host name"), results, plan)
     except _input.InputError as exc:
         raise AnsibleFilterError("check_host_keys: %s" % exc) from None
     except KeyError as err:

@@ -21,7 +21,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, 
 # Version of the JSON shape: bumped when a key is removed or changes meaning (keys may be added).
 FORMAT = 1
 SEVERITIES = ("ok", "warning", "error")
-# What a selector can be. Today every selector of the inventory is active; key rotation adds the others.
+# What a selector can be (mailauth.core.dkim_rotation's states; due: a rotation step is due).
 SELECTOR_STATES = ("future", "active", "retired", "due")
 # The keys of a domain entry that mail_dns_info compares with what DNS serves.
 _EXPECTED_KEYS = ("spf", "dmarc", *(policy.kind for policy in POLICY_KINDS))
@@ -36,8 +36,30 @@ def _key_served(values: t.Sequence, p_value: str) -> bool:
     return any(_p(v) and keys_equal(_p(v), p_value) for v in values)
 
 
-def host_keys(host: str, results: t.Sequence[t.Mapping[str, t.Any]]) -> list[dict]:
-    """dkim_key's ``dkim_keys`` of one host reduced to what the report needs (no key material)."""
+def selector_states(plan: t.Optional[t.Sequence[t.Mapping[str, t.Any]]]) -> dict[tuple[str, str], str]:
+    """``{(domain, selector): state}`` from mailauth.core.dkim_rotation's plan of one host.
+
+    ``due``: a retired selector past its grace (awaiting removal) or an active one past the interval.
+    """
+    out: dict[tuple[str, str], str] = {}
+    for item in plan or []:
+        domain = item["domain"]
+        for name in item.get("future") or []:
+            out[(domain, name)] = "future"
+        for name in item.get("retired") or []:
+            out[(domain, name)] = "due" if name in (item.get("remove") or []) else "retired"
+        out[(domain, item["active"])] = "due" if item.get("due") else "active"
+    return out
+
+
+def host_keys(
+    host: str, results: t.Sequence[t.Mapping[str, t.Any]], plan: t.Optional[t.Sequence[t.Mapping[str, t.Any]]] = None
+) -> list[dict]:
+    """dkim_key's ``dkim_keys`` of one host reduced to what the report needs (no key material).
+
+    plan: the host's rotation plan (mailauth.core.dkim_rotation); each key's ``state`` comes from it (default active).
+    """
+    states = selector_states(plan)
     return [
         {
             "host": host,
@@ -46,6 +68,7 @@ def host_keys(host: str, results: t.Sequence[t.Mapping[str, t.Any]]) -> list[dic
             "key_type": key.get("key_type"),
             "p": _p(key["value"]) if key.get("value") else None,
             "fingerprint": key.get("fingerprint"),
+            "state": states.get((key["domain"], key["selector"]), "active"),
         }
         for key in results
     ]
@@ -144,7 +167,7 @@ def _selectors(info: t.Mapping[str, t.Any], keys: t.Mapping[str, list]) -> tuple
         missing = sorted(k["host"] for k in found if not k["p"])
         entry = {
             "selector": selector,
-            "state": "active",
+            "state": next((k["state"] for k in found if k.get("state")), "active"),
             "name": name,
             "hosts": hosts,
             "key_type": next((k["key_type"] for k in found if k["key_type"]), None),
