@@ -291,7 +291,7 @@ def absent_entries(
     by_domain: t.Dict[str, t.List[str]] = {}
     for i, name in enumerate(removals or []):
         text = _input.text(name, "removals[%d]" % i)
-        domain, _, selector = text.partition("/")
+        domain, _slash, selector = text.partition("/")
         domain = _input.domain(domain, "removals[%d] domain" % i)
         selector = _input.selector(selector, "removals[%d] selector" % i)
         if selector not in by_domain.setdefault(domain, []):

@@ -258,3 +258,29 @@ def test_shared_key_made_on_the_first_host_and_copied_by_the_others():
     assert specs[-1] == dict(spec, private_key_content="-----BEGIN PRIVATE KEY-----")
     with pytest.raises(_rotation.RotationError, match=r"example\.org/shared-20261202"):
         _rotation.key_specs(keys, mx3, [{"item": mx3["copies"][0], "content": "!!"}])
+
+
+def test_filters_validate_the_state_and_judge_the_lock():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.mailauth.core.plugins.filter import rotation
+
+    keys = [{"domain": "example.test", "selector": "mx1-rsa", "key_type": "rsa"}]
+    assert rotation.dkim_rotation_keys(keys, None) == [dict(keys[0], state="active", revoked=False)]
+    bad = {"format": 1, "slots": {"example.test/rsa/mx1-rsa": {"selectors": [{"name": "x;y", "state": "active"}]}}}
+    with pytest.raises(AnsibleFilterError, match="dkim_rotation_keys"):
+        rotation.dkim_rotation_keys(keys, bad)
+    me = rotation.dkim_rotation_lock(None)
+    assert me["pid"] == os.getppid() and me["take_over"] == ""
+    import time
+
+    now = _rotation.iso(time.time())
+    live = {"run_id": "r1", "controller": me["controller"], "pid": os.getpid(), "started": now}
+    assert rotation.dkim_rotation_lock(live)["take_over"] == ""
+    dead = dict(live, pid=2**22 + 12345)  # above the default pid_max: no such process
+    assert rotation.dkim_rotation_lock(dead)["take_over"] == "r1"
+    other = dict(dead, controller="elsewhere.example")
+    assert rotation.dkim_rotation_lock(other)["take_over"] == ""
+    assert rotation.dkim_rotation_lock(other, "0s")["take_over"] == "r1"
+    with pytest.raises(AnsibleFilterError, match="rotate_dkim_lock_timeout"):
+        rotation.dkim_rotation_lock(None, "1 hour")
