@@ -265,10 +265,11 @@ def sender_transport(excluded: t.Sequence[str]) -> t.List[str]:
     for item in excluded:
         # Checked domain names: only the dots need escaping.
         names.append(".+\\." + item[1:].replace(".", "\\.") if item.startswith(".") else item.replace(".", "\\."))
-    rule = "!/@(?:%s)$/ %s:[%s]:%s" % ("|".join(names), SRS_TRANSPORT, *SRS_REINJECT.split(":"))
+    rule = "!/@(%s)$/ %s:[%s]:%s" % ("|".join(names), SRS_TRANSPORT, *SRS_REINJECT.split(":"))
     if not names:
         rule = "/./ %s:[%s]:%s" % (SRS_TRANSPORT, *SRS_REINJECT.split(":"))
-    return ["if !/^<>$/", rule, "endif"]
+    # The null sender (bounces) is looked up as "<>" or, by trivial-rewrite, as the empty string.
+    return ["if !/^(<>)?$/", rule, "endif"]
 
 
 def srs_services(myhostname: str, maps: t.Sequence[str], classes: t.Sequence[str]) -> t.List[t.Dict[str, t.Any]]:
