@@ -81,7 +81,9 @@ RECIPIENT_CLASSES = ("envelope_recipient", "header_recipient")
 # included, keeps its envelope sender (README, "Forwarding and SRS").
 SRS_TRANSPORT = "mailauth-srs"
 SRS_CLEANUP = "mailauth-srs-cleanup"
-SRS_REINJECT = "127.0.0.1:10027"
+SRS_REINJECT_HOST = "127.0.0.1"
+SRS_REINJECT_PORT = 10027
+SRS_REINJECT = "%s:%d" % (SRS_REINJECT_HOST, SRS_REINJECT_PORT)
 SENDER_TRANSPORT_MAP = "/etc/postfix/mailauth_sender_transport"
 RELAY_ENDS = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer")
 
@@ -265,16 +267,17 @@ def sender_transport(excluded: t.Sequence[str]) -> t.List[str]:
     for item in excluded:
         # Checked domain names: only the dots need escaping.
         names.append(".+\\." + item[1:].replace(".", "\\.") if item.startswith(".") else item.replace(".", "\\."))
-    rule = "!/@(%s)$/ %s:[%s]:%s" % ("|".join(names), SRS_TRANSPORT, *SRS_REINJECT.split(":"))
+    rule = "!/@(%s)$/ %s:[%s]:%d" % ("|".join(names), SRS_TRANSPORT, SRS_REINJECT_HOST, SRS_REINJECT_PORT)
     if not names:
-        rule = "/./ %s:[%s]:%s" % (SRS_TRANSPORT, *SRS_REINJECT.split(":"))
-    # The null sender (bounces) is looked up as "<>" or, by trivial-rewrite, as the empty string.
-    return ["if !/^(<>)?$/", rule, "endif"]
+        rule = "/./ %s:[%s]:%d" % (SRS_TRANSPORT, SRS_REINJECT_HOST, SRS_REINJECT_PORT)
+    # Only senders with a domain: the null sender of a bounce (which trivial-rewrite looks up under
+    # a name without @, not as "<>") leaves as it is.
+    return ["if /@/", rule, "endif"]
 
 
 def srs_services(myhostname: str, maps: t.Sequence[str], classes: t.Sequence[str]) -> t.List[t.Dict[str, t.Any]]:
     """The master.cf services of sender rewriting for forwarded mail: transport, loopback smtpd, cleanup."""
-    host = SRS_REINJECT.split(":")[0]
+    host = SRS_REINJECT_HOST
     return [
         {
             "service": SRS_TRANSPORT,

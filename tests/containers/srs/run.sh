@@ -112,7 +112,9 @@ for n in "${releases[@]}"; do
   inventory "$n" "" >"$work/inv.yml"
 
   if play "$work/bad.yml" "$work/bad.log" --limit "fwd$n" >/dev/null 2>&1; then fail "bad input accepted"; fi
-  grep -q "srs_domain" "$work/bad.log" && grep -q "srs_exclude_domains\[1\]" "$work/bad.log" || fail "bad input: no message naming the variables"
+  if ! grep -q "srs_domain" "$work/bad.log" || ! grep -q "srs_exclude_domains\[1\]" "$work/bad.log"; then
+    fail "bad input: no message naming the variables"
+  fi
   grep -o "Invalid SRS input: [^\"]*" "$work/bad.log" | head -1
   docker exec "srs-fwd$n" test ! -e /etc/postfix/main.cf || fail "bad input: main.cf written"
   docker exec "srs-fwd$n" dpkg -s postsrsd >/dev/null 2>&1 && fail "bad input: postsrsd installed"
