@@ -88,11 +88,7 @@ def role_options() -> dict:
         ],
         "type": "raw",
     }
-    options["mail_hosts"] = {
-        "description": "The hosts that send and receive for the domain (read by the postfix and opendkim roles).",
-        "type": "list",
-        "elements": "str",
-    }
+    options.update(_role_form(schema.docs(schema.ROLE_ENTRY)))
     return {
         "dns_publish_domains": {
             "type": "list",

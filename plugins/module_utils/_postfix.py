@@ -12,6 +12,7 @@ checked networks) or ``permit_sasl_authenticated``, with a reject at the end.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import typing as t
@@ -64,6 +65,26 @@ HEADER_ACTIONS += ("REDIRECT", "REJECT", "REPLACE", "STRIP", "WARN")
 # Restrictions that may come before the final reject of smtpd_relay_restrictions: the two ways a
 # client is allowed to relay, and everything that can only reject or defer.
 RELAY_PERMITS = ("permit_mynetworks", "permit_sasl_authenticated")
+
+# Forwarding (the `forwards` of a mailauth_domains entry): a local part of one of the host's domains.
+FORWARD_NAME = r"[a-z0-9][a-z0-9._+\-]*"
+FORWARDS_MAP = "/etc/postfix/mailauth_forwards"
+# A lookup table as main.cf names it: tcp:HOST:PORT, socketmap:unix:PATH:NAME or socketmap:inet:HOST:PORT:NAME
+# (postsrsd 1.x and 2.x), or TYPE:/absolute/path for a file table.
+FILE_TABLE = r"(?:hash|lmdb|cdb|btree|texthash|regexp|pcre|cidr):/[A-Za-z0-9_][A-Za-z0-9_./\-]*"
+SOCKETMAP_UNIX = r"socketmap:unix:/?[A-Za-z0-9_][A-Za-z0-9_./\-]*:[A-Za-z0-9_]+"
+SENDER_CLASSES = ("envelope_sender", "header_sender")
+RECIPIENT_CLASSES = ("envelope_recipient", "header_recipient")
+# Sender rewriting (SRS) of forwarded mail only: mail whose sender is not in the excluded domains and
+# that goes to a remote recipient leaves through the SRS_TRANSPORT, which hands it to a loopback smtpd
+# whose cleanup (SRS_CLEANUP) applies the sender_canonical_maps; everything else, mail delivered here
+# included, keeps its envelope sender (README, "Forwarding and SRS").
+SRS_TRANSPORT = "mailauth-srs"
+SRS_CLEANUP = "mailauth-srs-cleanup"
+SRS_REINJECT_HOST = "127.0.0.1"
+SRS_REINJECT_PORT = 10027
+SRS_REINJECT = "%s:%d" % (SRS_REINJECT_HOST, SRS_REINJECT_PORT)
+SENDER_TRANSPORT_MAP = "/etc/postfix/mailauth_sender_transport"
 RELAY_ENDS = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer")
 
 
@@ -182,6 +203,127 @@ def header_check(value: t.Any, field: str) -> str:
     return text
 
 
+def _class(value: t.Any, field: str, choices: t.Sequence[str]) -> str:
+    return _input.choice(value, field, choices)
+
+
+def lookup_table(value: t.Any, field: str) -> str:
+    """A lookup table: tcp:HOST:PORT, socketmap:unix:PATH:NAME, socketmap:inet:HOST:PORT:NAME or TYPE:/path."""
+    text = _input.text(value, field)
+    if (re.fullmatch(FILE_TABLE, text) or re.fullmatch(SOCKETMAP_UNIX, text)) and ".." not in text.split("/"):
+        return text
+    form = "a lookup table (tcp:HOST:PORT, socketmap:unix:PATH:NAME, socketmap:inet:HOST:PORT:NAME, hash:/path, ...)"
+    for prefix in ("tcp:", "socketmap:inet:"):
+        if text.startswith(prefix):
+            rest = text[len(prefix) :]
+            if prefix.startswith("socketmap"):
+                rest, _colon, name = rest.rpartition(":")
+                _input.match(r"[A-Za-z0-9_]+", name, field, form)
+            _input.host_port(rest, field, brackets="ipv6", port_required=True, form=form)
+            return text
+    raise InputError("%s must be %s, got %r" % (field, form, text))
+
+
+def forwards(entries: t.Any, field: str, problems: Problems) -> t.List[t.List[str]]:
+    """Rows of the forwards table, [local@domain, "target, target"], from domain entries' ``forwards``.
+
+    ``forwards`` of an entry maps a local part of its domain to one address or a list of addresses.
+    """
+    rows: t.List[t.List[str]] = []
+    if not isinstance(entries, list):
+        problems.add("%s must be a list of domain entries, got %r" % (field, entries))
+        return rows
+    for index, entry in enumerate(entries):
+        where = "%s[%d]" % (field, index)
+        if not isinstance(entry, dict):
+            problems.add("%s must be a domain entry (a dictionary), got %r" % (where, entry))
+            continue
+        table = entry.get("forwards")
+        if table is None:
+            continue
+        name = problems.check(_hostname, entry.get("name"), where + ".name")
+        where = "%s (%s).forwards" % (where, name or entry.get("name"))
+        if not isinstance(table, dict):
+            problems.add("%s must be a dictionary (local part: address or list of addresses), got %r" % (where, table))
+            continue
+        for local, targets in sorted(table.items(), key=lambda item: str(item[0])):
+            at = "%s[%r]" % (where, local)
+            local = problems.match(local, at, FORWARD_NAME, "a local part (lower case letters, digits, . _ + -)")
+            targets = [targets] if isinstance(targets, str) else targets
+            checked = _list(targets, at, _input.email, problems)
+            if not checked and targets is not None:
+                problems.add("%s needs at least one address" % at)
+            if name and local and checked and all(checked):
+                rows.append(["%s@%s" % (local, name), ", ".join(dict.fromkeys(checked))])
+    return rows
+
+
+def sender_transport(excluded: t.Sequence[str]) -> t.List[str]:
+    """The regexp: table sending forwarded mail (a sender outside ``excluded``, not <>) through the SRS transport.
+
+    ``excluded`` holds domains and .domains (subdomains only), as the srs role's exclusions.
+    """
+    names = []
+    for item in excluded:
+        # Checked domain names: only the dots need escaping.
+        names.append(".+\\." + item[1:].replace(".", "\\.") if item.startswith(".") else item.replace(".", "\\."))
+    rule = "!/@(%s)$/ %s:[%s]:%d" % ("|".join(names), SRS_TRANSPORT, SRS_REINJECT_HOST, SRS_REINJECT_PORT)
+    if not names:
+        rule = "/./ %s:[%s]:%d" % (SRS_TRANSPORT, SRS_REINJECT_HOST, SRS_REINJECT_PORT)
+    # Only senders with a domain: the null sender of a bounce (which trivial-rewrite looks up under
+    # a name without @, not as "<>") leaves as it is.
+    return ["if /@/", rule, "endif"]
+
+
+def srs_services(myhostname: str, maps: t.Sequence[str], classes: t.Sequence[str]) -> t.List[t.Dict[str, t.Any]]:
+    """The master.cf services of sender rewriting for forwarded mail: transport, loopback smtpd, cleanup."""
+    host = SRS_REINJECT_HOST
+    return [
+        {
+            "service": SRS_TRANSPORT,
+            "type": "unix",
+            "command": "smtp",
+            "args": ["-o syslog_name=postfix/srs-forward", "-o smtp_tls_security_level=none"],
+        },
+        {
+            "service": SRS_REINJECT,
+            "type": "inet",
+            "private": "n",
+            "command": "smtpd",
+            "args": [
+                "-o syslog_name=postfix/srs-reinject",
+                "-o cleanup_service_name=" + SRS_CLEANUP,
+                # Not this host's name: the smtp client would take the greeting for a mail loop.
+                "-o myhostname=srs-reinject." + myhostname,
+                "-o mynetworks=%s/32" % host,
+                "-o smtpd_relay_restrictions=permit_mynetworks,reject",
+                "-o smtpd_client_restrictions=",
+                "-o smtpd_helo_restrictions=",
+                "-o smtpd_sender_restrictions=",
+                "-o smtpd_recipient_restrictions=",
+                "-o smtpd_tls_security_level=none",
+                "-o smtpd_sasl_auth_enable=no",
+                "-o smtpd_milters=",
+                "-o smtpd_milter_maps=",
+                # The milters and header checks saw the mail when it arrived; address mappings stay on.
+                "-o receive_override_options=no_header_body_checks,no_milters",
+            ],
+        },
+        {
+            "service": SRS_CLEANUP,
+            "type": "unix",
+            "private": "n",
+            "maxproc": "0",
+            "command": "cleanup",
+            "args": [
+                "-o syslog_name=postfix/srs-cleanup",
+                "-o sender_canonical_maps=" + ",".join(maps),
+                "-o sender_canonical_classes=" + ",".join(classes),
+            ],
+        },
+    ]
+
+
 def _restriction(value: t.Any, field: str) -> str:
     """One restriction; a check_policy_service endpoint is checked as such."""
     text = _input.match(RESTRICTION, value, field, "a restriction (name [type:table])")
@@ -279,6 +421,20 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
                 # Local delivery through Dovecot's LMTP (the dovecot role's dovecot_postfix_mailbox_transport).
                 ("mailbox_transport", o.get("mailbox_transport") or None),
                 ("maillog_file", o.get("maillog_file") or None),
+                # Forwarding (mailauth_domains forwards) and SRS: only forwarded mail leaves with a
+                # rewritten sender (README, "Forwarding and SRS"); bounces to SRS addresses are reversed.
+                ("virtual_alias_maps", "hash:" + FORWARDS_MAP if o.get("forwards") else None),
+                ("recipient_canonical_maps", ", ".join(o.get("recipient_canonical_maps") or []) or None),
+                (
+                    "recipient_canonical_classes",
+                    ", ".join(o.get("recipient_canonical_classes") or [])
+                    if o.get("recipient_canonical_maps")
+                    else None,
+                ),
+                (
+                    "sender_dependent_default_transport_maps",
+                    "regexp:" + SENDER_TRANSPORT_MAP if o.get("sender_canonical_maps") else None,
+                ),
             ],
         ),
         (
@@ -346,7 +502,10 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
 
 MILTER_MAP = "/etc/postfix/milters_internal.cidr"
 HEADER_CHECKS_MAP = "/etc/postfix/mailauth_header_checks"
-MANAGED = frozenset(name for _comment, params in main_cf({}) for name, _value in params)
+# Managed but never written to main.cf: there they would rewrite every sender, mail delivered here
+# included; the SRS cleanup service in master.cf gets them (:func:`srs_services`).
+NOT_IN_MAIN_CF = frozenset(("sender_canonical_maps", "sender_canonical_classes"))
+MANAGED = frozenset(name for _comment, params in main_cf({}) for name, _value in params) | NOT_IN_MAIN_CF
 
 
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
@@ -409,6 +568,29 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["signing_milters"] = _milters(v["signing_milters"], f("signing_milters"), p)
     out["non_smtpd_milters"] = _milters(v["non_smtpd_milters"], f("non_smtpd_milters"), p)
 
+    out["forwards"] = forwards(v.get("forward_domains", []), f("forward_domains"), p)
+    out["forwards_path"] = FORWARDS_MAP
+    for kind, classes in (("sender", SENDER_CLASSES), ("recipient", RECIPIENT_CLASSES)):
+        name = kind + "_canonical_maps"
+        out[name] = [m for m in _list(v.get(name, []), f(name), lookup_table, p) if m]
+        name = kind + "_canonical_classes"
+        raw = v.get(name, list(classes[:1]))
+        out[name] = [c for c in _list(raw, f(name), functools.partial(_class, choices=classes), p) if c]
+    out["sender_canonical_exclude_domains"] = [
+        d
+        for d in _list(
+            v.get("sender_canonical_exclude_domains", []),
+            f("sender_canonical_exclude_domains"),
+            lambda x, y: "." + _hostname(x[1:], y) if isinstance(x, str) and x.startswith(".") else _hostname(x, y),
+            p,
+        )
+        if d
+    ]
+    extra_destinations = _list(v.get("mydestination_extra", []), f("mydestination_extra"), _hostname, p)
+    out["mydestination"] = list(dict.fromkeys(out["mydestination"] + [d for d in extra_destinations if d]))
+    out["sender_transport"] = sender_transport(out["sender_canonical_exclude_domains"])
+    out["sender_transport_path"] = SENDER_TRANSPORT_MAP
+
     aliases = v["aliases"]
     out["aliases"] = []
     if not isinstance(aliases, dict):
@@ -442,6 +624,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             every = ",".join(dict.fromkeys(out["milters"] + out["signing_milters"]))
             submission["args"] = [*submission.get("args", []), "-o smtpd_milters=" + every]
         services.append(submission)
+    if out["sender_canonical_maps"] and out["myhostname"]:
+        services += srs_services(out["myhostname"], out["sender_canonical_maps"], out["sender_canonical_classes"])
     extra_services = v["master_services"]
     if not isinstance(extra_services, list):
         p.add("postfix_master_services must be a list of services, got %r" % (extra_services,))

@@ -198,6 +198,22 @@ ENTRY = (
 
 ENTRY_DOC = "The mail domains and what to publish for each."
 
+# Fields of a mailauth_domains entry that the service roles read and mailauth.core.dns_records does not
+# (the dns_publish role drops them before its call). The dns_publish role's argument spec lists them
+# (hacking/gen_specs.py), so that an inventory entry carrying them passes its validation.
+ROLE_ENTRY = (
+    _list("mail_hosts", "The hosts that send and receive for the domain (read by the postfix and opendkim roles)."),
+    Field(
+        "forwards",
+        "dict",
+        (
+            "Forwards of the domain's addresses (read by the postfix role): a local part of the domain, then the"
+            " address or list of addresses its mail goes to (a virtual alias; with the srs role, forwarded mail"
+            " leaves with an SRS sender).",
+        ),
+    ),
+)
+
 
 def field(fields: tuple, name: str) -> Field:
     """The field called ``name`` of a table."""

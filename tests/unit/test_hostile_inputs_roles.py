@@ -501,8 +501,11 @@ def test_postfix_managed_parameters_are_what_the_template_writes():
     values["master_services"] = POLICYD_SPF
     values["mailbox_transport"] = "lmtp:unix:private/dovecot-lmtp"
     values["header_checks"] = ["/^X-Spam-Flag:/ IGNORE"]
+    values["forward_domains"] = [{"name": "example.test", "forwards": {"alice": "alice@example.org"}}]
+    values["sender_canonical_maps"] = ["tcp:127.0.0.1:10001"]
+    values["recipient_canonical_maps"] = ["tcp:127.0.0.1:10002"]
     written = set(_postfix.parse_main_cf(postfix_files(services.postfix_config(values))[0]["content"]))
-    assert written == set(_postfix.MANAGED)
+    assert written == set(_postfix.MANAGED - _postfix.NOT_IN_MAIN_CF)
     for name in ("relayhost", "smtpd_helo_required", "disable_vrfy_command", "smtpd_milter_maps"):
         assert name in _postfix.MANAGED
 

@@ -54,7 +54,8 @@ def test_role_spec_takes_the_entry_fields_and_the_shared_inventory_keys():
     with open(os.path.join(ROOT, "roles/dns_publish/meta/argument_specs.yml"), encoding="utf-8") as handle:
         role = yaml.safe_load(handle)
     options = role["argument_specs"]["main"]["options"]["dns_publish_domains"]["options"]
-    assert set(options) == set(_schema.keys(_schema.ENTRY)) | {"mail_hosts"}
+    assert set(options) == set(_schema.keys(_schema.ENTRY)) | set(_schema.keys(_schema.ROLE_ENTRY))
+    assert {"mail_hosts", "forwards"} <= set(options)
     assert set(options["dmarc"]["options"]) == set(_schema.keys(_schema.DMARC))
     assert options["dkim"]["type"] == "raw"
 
