@@ -61,10 +61,11 @@ done
 
 echo "== bad input refused before any change"
 before=$(docker exec arc-rcv12 bash -c 'find /etc/rspamd -type f -exec md5sum {} + | sort | md5sum')
-for bad in 'arc_selector=bad.sel' 'arc_domain=no_such..domain' 'arc_socket=local:relative' \
-           'arc_nameservers=["10.0.0.0/8"]' 'arc_key_size=512' 'arc_trusted_forwarders=["ok.test","bad\"q.test"]'; do
+for bad in '{"arc_selector": "bad.sel"}' '{"arc_domain": "no_such..domain"}' '{"arc_socket": "local:relative"}' \
+           '{"arc_nameservers": ["10.0.0.0/8"]}' '{"arc_key_size": 512}' \
+           '{"arc_trusted_forwarders": ["ok.test", "bad\\"q.test"]}' '{"arc_authserv_id": "other.example.test"}'; do
     if out=$(play "$here/arc.yml" --limit rcv12 -e "$bad" 2>&1); then echo "accepted: $bad"; exit 1; fi
-    echo "refused $bad: $(echo "$out" | grep -o 'Invalid ARC input: [^"]*' | head -1)"
+    echo "refused $bad: $(echo "$out" | grep -o -E '(Invalid ARC input|Validation of arguments failed)[^"]*' | head -1)"
 done
 after=$(docker exec arc-rcv12 bash -c 'find /etc/rspamd -type f -exec md5sum {} + | sort | md5sum')
 [ "$before" = "$after" ] && echo "rspamd's files unchanged"

@@ -32,6 +32,8 @@ SYMBOLS = (
     "ARC_SIGNED",
     "MILTER_HEADERS",
 )
+# rspamd's actions the role switches off (null): rspamd never acts on a message, whatever its score.
+ACTIONS = ("reject", "add_header", "rewrite_subject", "greylist")
 # rspamd's workers the role switches off: the proxy (milter, self_scan) does all the work.
 DISABLED_WORKERS = ("normal", "controller", "fuzzy")
 # A plugin file name in /usr/share/rspamd/plugins, without .lua.
@@ -184,6 +186,11 @@ def files(s: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[str]]]:
         ),
         ("local.d/arc.conf", arc),
         (
+            "local.d/actions.conf",
+            ["# No action: the few symbols rspamd's built-in rules still add never reject, hold or mark a message."]
+            + ["%s = null;" % action for action in ACTIONS],
+        ),
+        (
             "local.d/milter_headers.conf",
             [
                 "# Only Authentication-Results (arc=), added beside the other checks' fields, none removed.",
@@ -194,6 +201,15 @@ def files(s: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[str]]]:
                 "routines {",
                 "  authentication-results {",
                 "    remove = 0;",
+                "    # RFC 8617 results: a broken chain is arc=fail (rspamd says reject; that key points nowhere).",
+                "    arc_symbols {",
+                '      pass = "ARC_ALLOW";',
+                '      fail = "ARC_REJECT";',
+                '      reject = "MAILAUTH_ARC_UNUSED";',
+                '      permerror = "ARC_INVALID";',
+                '      temperror = "ARC_DNSFAIL";',
+                '      none = "ARC_NA";',
+                "    }",
                 "  }",
                 "}",
             ],

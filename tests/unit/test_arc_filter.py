@@ -93,8 +93,12 @@ def test_only_the_arc_plugins_stay_on_and_the_other_workers_are_off():
         assert "enabled = false;" in written["/etc/rspamd/override.d/worker-%s.inc" % worker]["content"]
     assert 'filters = "dkim";' in written["/etc/rspamd/local.d/options.inc"]["content"]
     assert 'nameserver = ["192.0.2.53"];' in written["/etc/rspamd/local.d/options.inc"]["content"]
+    actions = written["/etc/rspamd/local.d/actions.conf"]["content"]
+    assert "reject = null;" in actions and "add_header = null;" in actions
     headers = written["/etc/rspamd/local.d/milter_headers.conf"]["content"]
     assert 'use = ["authentication-results"];' in headers and "remove = 0;" in headers
+    # A broken chain is reported as arc=fail (RFC 8617), not rspamd's own "reject".
+    assert 'fail = "ARC_REJECT";' in headers and 'reject = "MAILAUTH_ARC_UNUSED";' in headers
 
 
 def test_the_milter_socket_for_rspamd_and_for_postfix():
