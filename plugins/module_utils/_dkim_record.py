@@ -150,7 +150,9 @@ def dkim_value(entry: dict, what: str = "DKIM record") -> str:
         raise RecordError("%s: revoked must be true or false, got %r" % (what, revoked))
     if revoked:
         if entry.get("public_key") or entry.get("value"):
-            raise RecordError("%s: a revoked selector publishes no key; give revoked without public_key or value" % what)
+            raise RecordError(
+                "%s: a revoked selector publishes no key; give revoked without public_key or value" % what
+            )
         return revoked_value(key_type or "rsa")
     if entry.get("value"):
         if entry.get("public_key"):

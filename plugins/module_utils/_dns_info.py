@@ -11,7 +11,11 @@ import time
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input
-from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import DKIM_KEY_TYPES, keys_equal, public_key_info
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import (
+    DKIM_KEY_TYPES,
+    keys_equal,
+    public_key_info,
+)
 from ansible_collections.mailauth.core.plugins.module_utils._lint import (
     finding,
     lint_dkim_values,
