@@ -62,7 +62,7 @@ def opendkim_key_specs(keys):
 
 
 def opendkim_dns_records(results, revoked=None):
-    """The TXT records to publish ({name, domain, selector, type, value, fingerprint, revoked}) from dkim_key's dkim_keys.
+    """The TXT records to publish ({name, domain, selector, type, value, fingerprint, revoked}) from dkim_keys.
 
     revoked: the keys published revoked (the revoked keys of dkim_rotation_keys).
     """

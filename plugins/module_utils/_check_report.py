@@ -216,7 +216,7 @@ def _selectors(info: t.Mapping[str, t.Any], keys: t.Mapping[str, list]) -> tuple
 
 
 def _revoked(entry: dict, servers: list, info: t.Mapping[str, t.Any], read: t.Mapping[str, t.Any]) -> list[dict]:
-    """A revoked selector: a warning while every server serves it revoked (p= empty), an error where one serves a key."""
+    """A revoked selector: a warning while every server serves it revoked (p= empty), an error if one serves a key."""
     name, selector = entry["name"], entry["selector"]
     views = [(label, address, info["served"][address].get(name) or []) for label, address in servers]
     if not servers:

@@ -580,8 +580,11 @@ def lint_dkim_values(values: list[str], record: str, revoked: bool = False) -> l
     findings = [f for v in values for f in lint_dkim_value(v, record, revoked)]
     if len(values) > 1:
         return [
-            finding(ERROR, record, "dkim-multiple", "%d TXT records at one DKIM selector: verifiers fail" % len(values))
-        ] + findings
+            finding(
+                ERROR, record, "dkim-multiple", "%d TXT records at one DKIM selector: verifiers fail" % len(values)
+            ),
+            *findings,
+        ]
     return findings
 
 

@@ -6,7 +6,8 @@
 A **slot** is one configured key: (domain, key_type, configured selector), what ``mailauth_domains``
 or ``opendkim_keys`` yield. Each slot holds selectors in a state: ``future`` (key made, record being
 published, not signing), ``active`` (signing; exactly one), ``retired`` (not signing, record published
-until ``since + grace``; ``revoked`` after an emergency rotation: published with an empty ``p=``, never signing). A selector is forgotten once removed.
+until ``since + grace``; ``revoked`` after an emergency rotation: published with an empty ``p=``,
+never signing). A selector is forgotten once removed.
 No state for a slot means its configured selector is active (what every host had before rotation).
 
 Pure Python (no Ansible import): the module ``dkim_rotation`` and the filter ``dkim_rotation_keys``

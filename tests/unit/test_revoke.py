@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from test_check_report import NS, P_OTHER, P, codes, dkim_value, info, keys, report
 
 from ansible_collections.mailauth.core.plugins.filter import check as check_filters
 from ansible_collections.mailauth.core.plugins.filter import publish
@@ -15,8 +16,6 @@ from ansible_collections.mailauth.core.plugins.module_utils import (
     _schema,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
-
-from test_check_report import NS, P, P_OTHER, codes, dkim_value, info, keys, report
 
 DOMAIN = "example.test"
 

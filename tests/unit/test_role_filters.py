@@ -124,10 +124,20 @@ def test_dns_records_from_dkim_key_results():
 
 def test_dns_records_publish_a_revoked_key_without_its_key():
     results = [
-        {"domain": "example.test", "selector": "old", "key_type": "ed25519", "value": "v=DKIM1; k=ed25519; p=AAAA",
-         "fingerprint": "SHA256:a"},
-        {"domain": "example.test", "selector": "new", "key_type": "rsa", "value": "v=DKIM1; k=rsa; p=MIIB",
-         "fingerprint": "SHA256:b"},
+        {
+            "domain": "example.test",
+            "selector": "old",
+            "key_type": "ed25519",
+            "value": "v=DKIM1; k=ed25519; p=AAAA",
+            "fingerprint": "SHA256:a",
+        },
+        {
+            "domain": "example.test",
+            "selector": "new",
+            "key_type": "rsa",
+            "value": "v=DKIM1; k=rsa; p=MIIB",
+            "fingerprint": "SHA256:b",
+        },
     ]
     revoked = [{"domain": "example.test", "selector": "old", "key_type": "ed25519", "revoked": True}]
     records = services.opendkim_dns_records(results, revoked)

@@ -120,7 +120,9 @@ def test_emergency_revokes_at_switch_and_removes_after_the_grace():
     assert _rotation.plan(state, [SLOT], T0 + 7 * DAY - 1, None)[0]["remove"] == []
     after = _rotation.plan(state, [SLOT], T0 + 10 + 7 * DAY, None)
     assert after[0]["remove"] == ["mx1-rsa"] and after[0]["action"] == "remove"
-    assert _rotation.summary(after)["remove_keys"] == [{"domain": "example.test", "selector": "mx1-rsa", "key_type": "rsa"}]
+    assert _rotation.summary(after)["remove_keys"] == [
+        {"domain": "example.test", "selector": "mx1-rsa", "key_type": "rsa"}
+    ]
     assert _rotation.forget(state, [SLOT], {"example.test/mx1-rsa"}) == ["example.test/mx1-rsa"]
     assert [s["name"] for s in _rotation.selectors(state, SLOT)] == ["mx1-rsa-20261202"]
 
