@@ -153,13 +153,19 @@ def normalise_spec(spec: dict) -> dict:
             raise RecordError("%s: dkim[%d] must be a dictionary, got %s" % (name, index, type(entry).__name__))
         selector = check_selector(entry.get("selector"), "%s: dkim[%d].selector" % (name, index))
         check_name("%s._domainkey.%s" % (selector, name), "%s: the DKIM record name" % name)
-        item = {"selector": selector, "public_key": None, "value": None, "revoked": False}
+        item = {"selector": selector, "public_key": None, "value": None, "revoked": False, "absent": False}
         if entry.get("revoked") not in (None, False, True):
             raise RecordError("%s: dkim selector %s: revoked must be true or false" % (name, selector))
         if entry.get("key_type") not in (None, *DKIM_KEY_TYPES):
             raise RecordError(
                 "%s: dkim selector %s: key_type must be one of %s" % (name, selector, ", ".join(DKIM_KEY_TYPES))
             )
+        if entry.get("absent"):
+            if entry.get("public_key") or entry.get("value") or entry.get("revoked"):
+                raise RecordError(
+                    "%s: dkim selector %s: absent takes no public_key, value or revoked" % (name, selector)
+                )
+            item["absent"] = True
         if entry.get("revoked"):
             if entry.get("public_key") or entry.get("value"):
                 raise RecordError("%s: dkim selector %s: revoked takes no public_key or value" % (name, selector))
@@ -217,7 +223,9 @@ def expected_items(spec: dict) -> list[Expected]:
             items.append(
                 Expected(name, "the given DKIM public key", lambda v, k=dkim["public_key"]: _key_matches(v, k))
             )
-        if dkim["revoked"]:
+        if dkim["absent"]:
+            items.append(Expected(name, "no DKIM record (removed)", lambda v: v == []))
+        elif dkim["revoked"]:
             # RFC 6376 3.6.1: served revoked (p= empty) and nothing else at the selector.
             items.append(Expected(name, "the revoked DKIM record (p= empty)", lambda v: v != [] and _all_revoked(v)))
         elif not dkim["value"] and not dkim["public_key"]:
@@ -327,7 +335,7 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
             item["value_match"] = any(txt_equal(v, dkim["value"]) for v in records)
         dkim_out.append(item)
         if do_lint:
-            if not records and name not in failed:
+            if not records and name not in failed and not dkim["absent"]:
                 findings.append(
                     finding("error", name, "dkim-missing", "no DKIM record for selector %s" % dkim["selector"])
                 )

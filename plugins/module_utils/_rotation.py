@@ -307,6 +307,14 @@ def absent_entries(
     return out
 
 
+def gone_entries(removals: t.Sequence[t.Any]) -> t.List[t.Dict[str, t.Any]]:
+    """mail_dns_info's ``domains`` waiting until no authoritative server serves the removed records (``absent``)."""
+    return [
+        {"name": entry["name"], "dkim": [dict(d, absent=True) for d in entry["dkim"]]}
+        for entry in absent_entries(removals, [])
+    ]
+
+
 def start(state: State, slots: t.Sequence[Slot], items: t.Sequence[t.Mapping[str, t.Any]], now: float) -> t.List[str]:
     """Write each start item's selector as future (before its key exists: a killed run reuses the name)."""
     by_key = {slot_key(s["domain"], s["key_type"], s["slot"]): s for s in slots}

@@ -113,6 +113,12 @@ options:
               - The key type of a revoked selector (ignored otherwise).
             type: str
             choices: [rsa, ed25519]
+          absent:
+            description:
+              - The selector should have no record (removed after a rotation). O(wait) waits until no queried
+                server serves one (as C(playbooks/rotate_dkim.yml) does after removing a retired selector).
+            type: bool
+            default: false
   nameserver:
     description:
       - Send every query to this nameserver (an IP address) instead of the system resolver.
@@ -432,6 +438,7 @@ def main() -> None:
                             value=dict(type="str"),
                             revoked=dict(type="bool", default=False),
                             key_type=dict(type="str", choices=["rsa", "ed25519"]),
+                            absent=dict(type="bool", default=False),
                         ),
                     ),
                 ),

@@ -136,7 +136,21 @@ def test_emergency_revoke_served_everywhere_old_mail_fails_then_removed(zones, m
     domains = [{"name": "example.test", "mail_hosts": ["mx1"]}]
     removed = module_runner("dns_records", dict(provider, domains=_rotation.absent_entries(due["remove"], domains)))
     assert removed["changed"], removed.get("msg")
-    bind.wait_synced("example.test")
+    # what rotate_dkim.yml waits for after a removal: no authoritative server serves the record
+    gone_wait = module_runner(
+        "mail_dns_info",
+        {
+            "domains": _rotation.gone_entries(due["remove"]),
+            "nameserver": bind.servers[0],
+            "port": bind.port,
+            "all_authoritative": True,
+            "wait": True,
+            "wait_timeout": 30,
+            "wait_interval": 0.2,
+        },
+    )
+    assert not gone_wait.get("failed"), gone_wait.get("msg")
+    assert [f for f in gone_wait["findings"] if f["code"] == "dkim-missing"] == []
     for server in bind.servers:
         assert txt_values(server, bind.port, "mx1-rsa._domainkey.example.test") == []
         assert verifies(fresh, server, bind.port) is True

@@ -95,6 +95,19 @@ def test_mail_dns_info_waits_for_the_revoked_record_only():
         _dns_info.normalise_spec({"name": DOMAIN, "dkim": [{"selector": "old", "revoked": True, "public_key": P}]})
 
 
+def test_wait_for_a_removed_record():
+    (entry,) = _rotation.gone_entries(["example.test/old", "example.test/older"])
+    assert entry == {
+        "name": DOMAIN,
+        "dkim": [{"selector": "old", "absent": True}, {"selector": "older", "absent": True}],
+    }
+    (expected, _other) = _dns_info.expected_items(_dns_info.normalise_spec(entry))
+    assert expected.check([]) is True
+    assert expected.check(["v=DKIM1; k=rsa; p="]) is False
+    with pytest.raises(RecordError, match="absent takes no public_key, value or revoked"):
+        _dns_info.normalise_spec({"name": DOMAIN, "dkim": [{"selector": "old", "absent": True, "revoked": True}]})
+
+
 def revoked_plan():
     slot = {"domain": DOMAIN, "key_type": "ed25519", "slot": "mx1-ed25519"}
     state = _rotation.empty()
