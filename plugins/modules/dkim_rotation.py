@@ -94,7 +94,7 @@ options:
   emergency:
     description:
       - With O(now_domains), an emergency rotation, the selector it replaces is revoked at the switch
-        (C(revoked)): its record is published with an empty C(p=) through the grace, then removed.
+        (C(revoked)); its record is published with an empty C(p=) through the grace, then removed.
     type: bool
     default: false
   key_dir:
