@@ -162,3 +162,36 @@ def test_check_report_revoked_text_in_markdown():
     assert "mx1-ed25519 (revoked, ed25519, served revoked)" in _check_render.to_markdown(model)
     # an unrelated good domain keeps its active selector
     assert report(info(), key_list=keys())["domains"][0]["severity"] == "ok"
+
+
+def test_site_chain_state_to_records_publishes_the_revoked_selector_and_signs_the_new_one():
+    """opendkim role -> site.yml -> dns_publish: the filters in their order, after an emergency switch."""
+    from ansible_collections.mailauth.core.plugins.filter import rotation, services
+
+    slot = {"domain": DOMAIN, "key_type": "ed25519", "slot": "mx1-ed25519"}
+    state = _rotation.empty()
+    items = _rotation.plan(state, [slot], 1_800_000_000, None, now_domains={DOMAIN}, emergency=True)
+    _rotation.start(state, [slot], items, 1_800_000_000)
+    _rotation.switch(state, [slot], {"%s/%s" % (DOMAIN, items[0]["selector"])}, 1_800_000_010)
+    configured = [{"domain": DOMAIN, "selector": "mx1-ed25519", "key_type": "ed25519", "key_size": 256}]
+    key_list = rotation.dkim_rotation_keys(configured, state)
+    signing = [k["selector"] for k in key_list if k["state"] == "active" and not k["revoked"]]
+    assert signing == [items[0]["selector"]]
+    results = [
+        {
+            "domain": DOMAIN,
+            "selector": k["selector"],
+            "key_type": "ed25519",
+            "value": dkim_value(P if i else P_OTHER),
+            "fingerprint": "SHA256:%d" % i,
+        }
+        for i, k in enumerate(key_list)
+    ]
+    records = services.opendkim_dns_records(results, [k for k in key_list if k["revoked"]])
+    domains = publish.dkim_publish([{"name": DOMAIN, "mail_hosts": ["mx1"]}], records)
+    entries = publish.dns_publish_entries(domains, [])["domains"]
+    values = {i.rrset.name: i.rrset.values for i in _entries.desired_items(entries)}
+    assert values == {
+        "mx1-ed25519._domainkey.example.test": ["v=DKIM1; k=ed25519; p="],
+        "%s._domainkey.example.test" % items[0]["selector"]: [dkim_value(P)],
+    }
