@@ -65,7 +65,10 @@ def check(a):
         )
         ok = d.verify(idx=i, dnsfunc=get_txt)
         got.append("%s/%s/%s:%s" % (tags.get("d"), tags.get("s"), tags.get("a"), "pass" if ok else "fail"))
-        print("  DKIM-Signature d=%s s=%s a=%s: dkimpy %s" % (tags.get("d"), tags.get("s"), tags.get("a"), "pass" if ok else "fail"))
+        print(
+            "  DKIM-Signature d=%s s=%s a=%s: dkimpy %s"
+            % (tags.get("d"), tags.get("s"), tags.get("a"), "pass" if ok else "fail")
+        )
     if not sigs:
         print("  no DKIM-Signature")
     want = sorted(a.expect or [])

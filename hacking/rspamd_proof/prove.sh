@@ -32,13 +32,14 @@ for h in $hosts; do
         "mailauth/debian$distro:latest" /lib/systemd/systemd >/dev/null
 done
 sleep 3
-# python3-cryptography: the opendkim role's dkim_key needs it already in check mode (step 1).
+# python3-cryptography and opendkim: the opendkim role's dkim_key needs both (the library, the user) already in
+# check mode (step 1); the opendkim role does not skip it on a host without them, as the arc role does for rspamd.
 echo "== packages for the lab (not the roles')"
 for h in $hosts; do
     name=${h%%:*}
     case $name in
         ns) pkgs="bind9 python3" ;;
-        *) pkgs="postfix python3 python3-dkim python3-dnspython python3-cryptography" ;;
+        *) pkgs="postfix python3 python3-dkim python3-dnspython python3-cryptography opendkim" ;;
     esac
     nice -n 19 docker exec "rsp-$name" bash -c "echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null" &

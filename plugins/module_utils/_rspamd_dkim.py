@@ -64,7 +64,9 @@ def build(v: t.Mapping[str, t.Any], p: Problems) -> t.Dict[str, t.Any]:
             out["keys"].append({"domain": domain, "selector": selector, "key_type": key_type})
     nets = p.check(_input.string_list, v["dkim_sign_networks"], f("sign_networks")) or []
     for i, n in enumerate(nets):
-        net = p.check(_input.network, n, "%s[%d] (an address or network; rspamd reads no host name)" % (f("sign_networks"), i))
+        net = p.check(
+            _input.network, n, "%s[%d] (an address or network; rspamd reads no host name)" % (f("sign_networks"), i)
+        )
         if net is not None:
             out["sign_networks"].append(str(net))
     return out

@@ -62,7 +62,10 @@ def export_keys(
     group: str,
     check_mode: bool,
 ) -> t.Tuple[bool, t.List[t.Dict[str, t.Any]], t.List[str]]:
-    """Ensure rspamd's copy of every key ({domain, selector, key_type}); return (changed, [{domain, selector, path, changed}], removed paths)."""
+    """Ensure rspamd's copy of every key ({domain, selector, key_type}).
+
+    Return (changed, [{domain, selector, path, changed}], the removed copies).
+    """
     uid, gid = _files.lookup_ids(owner, group, " (install rspamd first)")
     want: t.Dict[str, bytes] = {}
     results: t.List[t.Dict[str, t.Any]] = []
@@ -90,11 +93,16 @@ def export_keys(
         if _files.ensure_dir(directory, DIR_MODE, uid, gid, check_mode):
             changed = True
         have, st = _read(r["path"]) if os.path.isdir(directory) else (None, None)
-        if have == want[r["path"]] and st is not None and _files.file_attrs(st) == {
-            "mode": "%04o" % FILE_MODE,
-            "uid": uid,
-            "gid": gid,
-        }:
+        if (
+            have == want[r["path"]]
+            and st is not None
+            and _files.file_attrs(st)
+            == {
+                "mode": "%04o" % FILE_MODE,
+                "uid": uid,
+                "gid": gid,
+            }
+        ):
             continue
         r["changed"] = changed = True
         if not check_mode:

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
-import pwd
 import grp
+import os
+import pathlib
+import pwd
 
 import pytest
 from ansible.errors import AnsibleFilterError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from test_arc_filter import OK  # the arc role's variables, signing off
 
 from ansible_collections.mailauth.core.plugins.filter import arc as arc_filter
 from ansible_collections.mailauth.core.plugins.module_utils import _dkim, _files, _rspamd_keys
-
-from test_arc_filter import OK  # the arc role's variables, signing off
 
 # What the opendkim role resolves (opendkim_rsa_keys + opendkim_ed25519_keys), a shared key's content included.
 KEYS = [
@@ -94,7 +94,7 @@ def test_the_settings_carry_no_key_material():
         ({"dkim_keys": "example.org"}, "arc_dkim_keys must be a list"),
         ({"dkim_sign_networks": ["mx.example.org"]}, "arc_dkim_sign_networks[0]"),
         ({"dkim_sign_networks": ["0.0.0.0/0"]}, "arc_dkim_sign_networks[0]"),
-        ({"dkim_key_dir": 'relative'}, "arc_dkim_key_dir"),
+        ({"dkim_key_dir": "relative"}, "arc_dkim_key_dir"),
         ({"dkim_key_dir": '/var/lib/x"y'}, "arc_dkim_key_dir"),
         ({"dkim_source_key_dir": "etc"}, "arc_dkim_source_key_dir"),
         ({"dkim_signing": "yes"}, "arc_dkim_signing must be true or false"),
@@ -133,9 +133,9 @@ def test_rspamd_copies_rsa_as_pem_and_ed25519_as_the_base64_seed(tmp_path):
     assert "PRIVATE" not in repr(results)
     seed = ed.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
     path = dest + "/example.org/mx1-ed25519.key"
-    assert open(path, "rb").read() == base64.b64encode(seed) + b"\n"
+    assert pathlib.Path(path).read_bytes() == base64.b64encode(seed) + b"\n"
     assert oct(os.stat(path).st_mode & 0o777) == "0o600" and oct(os.stat(dest).st_mode & 0o777) == "0o700"
-    pem = open(dest + "/example.org/mx1-rsa.key", "rb").read()
+    pem = pathlib.Path(dest + "/example.org/mx1-rsa.key").read_bytes()
     assert pem.startswith(b"-----BEGIN RSA PRIVATE KEY-----")
     # Idempotent; then a rotation: the key left out of the list loses its copy.
     assert _rspamd_keys.export_keys(keys, src, dest, owner, group, check_mode=False)[0] is False
@@ -148,7 +148,9 @@ def test_a_key_of_the_wrong_type_or_a_missing_key_is_refused(tmp_path):
     _write_key(src, "example.org", "s1", ed25519.Ed25519PrivateKey.generate())
     owner, group = _me()
     with pytest.raises(_files.FilesError, match="is an ed25519 key, not rsa"):
-        _rspamd_keys.export_keys([{"domain": "example.org", "selector": "s1", "key_type": "rsa"}], src, dest, owner, group, False)
+        _rspamd_keys.export_keys(
+            [{"domain": "example.org", "selector": "s1", "key_type": "rsa"}], src, dest, owner, group, False
+        )
     with pytest.raises(_files.FilesError, match="does not exist"):
         _rspamd_keys.export_keys([{"domain": "example.org", "selector": "s9"}], src, dest, owner, group, False)
     assert not os.path.exists(dest)
