@@ -83,7 +83,7 @@ for bad in '{"arc_dkim_keys": [{"domain": "bad..test", "selector": "s1", "key_ty
     echo "refused $bad: $(echo "$out" | grep -o -E '(Invalid ARC input|Validation of arguments failed)[^"]*' | head -1 | cut -c1-220)"
 done
 after=$(docker exec "rsp-mx$first" bash -c 'find /etc/rspamd /var/lib/rspamd/dkim -type f -exec md5sum {} + | sort | md5sum')
-[ "$before" = "$after" ] && echo "rspamd's files and keys unchanged" || { echo "files changed"; exit 1; }
+if [ "$before" = "$after" ]; then echo "rspamd's files and keys unchanged"; else echo "files changed"; exit 1; fi
 
 echo "== lab: DNS, Postfix"
 for h in $hosts; do docker exec "rsp-${h%%:*}" bash -c 'echo "nameserver 172.30.44.53" > /etc/resolv.conf'; done
