@@ -2,6 +2,7 @@
 # rspamd as the DKIM signer (roles/arc, arc_dkim_signing), proven in throwaway systemd containers: a signer per
 # distribution (the opendkim role's keys, OpenDKIM verify-only, rspamd signing) and BIND on rsp-ns for the keys.
 # Usage: hacking/rspamd_proof/prove.sh [keep] [distros]   e.g. prove.sh "" "12 13"   (default: 12 13)
+#        PROOF_STAGE=mail prove.sh keep "12 13": only the mail part, on containers a previous "keep" run left up.
 # Low priority: nice 19 and one CPU per container (the machine is shared).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,11 +18,14 @@ limit=$(for d in $distros; do printf 'mx%s,' "$d"; done)ns
 play() { nice -n 19 ansible-playbook -i "$here/inventory.yml" --limit "$limit" "$@"; }
 changed() { grep -E '^[a-z0-9]+ +: ok=' | sed -E 's/.*changed=([0-9]+).*/\1/' | paste -sd+ | bc; }
 
+stage=${PROOF_STAGE:-all}
 cleanup() {
     for h in ns mx12 mx13; do docker rm -f "rsp-$h" >/dev/null 2>&1 || true; done
     docker network rm "$net" >/dev/null 2>&1 || true
 }
 [ "${1:-}" = keep ] || trap cleanup EXIT
+first=${distros%% *}
+if [ "$stage" = all ]; then
 cleanup
 docker network create --subnet 172.30.44.0/24 "$net" >/dev/null
 for h in $hosts; do
@@ -63,7 +67,6 @@ for name in check apply check-again apply-again; do
     echo "$name: changed=$n"
     case $name in check-again|apply-again) [ "$n" = 0 ] || { echo "$out" | grep -B3 changed: ; exit 1; } ;; esac
 done
-first=${distros%% *}
 echo "== no key material in the output (the copies are written on the host, never returned)"
 out=$(play "$here/rspamd.yml" --limit "mx$first" -v 2>&1)
 seed=$(docker exec "rsp-mx$first" cat "/var/lib/rspamd/dkim/ed$first.test/mx-ed.key")
@@ -85,36 +88,39 @@ done
 after=$(docker exec "rsp-mx$first" bash -c 'find /etc/rspamd /var/lib/rspamd/dkim -type f -exec md5sum {} + | sort | md5sum')
 if [ "$before" = "$after" ]; then echo "rspamd's files and keys unchanged"; else echo "files changed"; exit 1; fi
 
+fi
 echo "== lab: DNS, Postfix"
 for h in $hosts; do docker exec "rsp-${h%%:*}" bash -c 'echo "nameserver 172.30.44.53" > /etc/resolv.conf'; done
 play "$here/lab.yml" >/dev/null
 sleep 2
 
 fail=0
+tag=$(date +%H%M%S)
 for d in $distros; do
     echo "== Debian $d ($(docker exec "rsp-mx$d" rspamd --version | head -1))"
     s() { docker exec "rsp-mx$d" python3 /usr/local/bin/rsp-proof send "$@"; }
     c() { docker exec "rsp-mx$d" python3 /usr/local/bin/rsp-proof check "$@" || fail=1; }
-    s --domain "rsa$d.test" --subject "rsa-$d"
-    s --domain "ed$d.test" --subject "ed-$d"
-    s --domain "dual$d.test" --subject "dual-$d"
-    docker exec rsp-ns python3 /usr/local/bin/rsp-proof send --domain "dual$d.test" --subject "outside-$d" \
+    s --domain "rsa$d.test" --subject "rsa-$d-$tag"
+    s --domain "ed$d.test" --subject "ed-$d-$tag"
+    s --domain "dual$d.test" --subject "dual-$d-$tag"
+    docker exec rsp-ns python3 /usr/local/bin/rsp-proof send --domain "dual$d.test" --subject "outside-$d-$tag" \
         --server "172.30.44.$d"
-    c --subject "rsa-$d" --expect "rsa$d.test/mx-rsa/rsa-sha256:pass"
-    c --subject "ed-$d" --expect "ed$d.test/mx-ed/ed25519-sha256:pass"
-    c --subject "dual-$d" --expect "dual$d.test/mx-rsa/rsa-sha256:pass" --expect "dual$d.test/mx-ed/ed25519-sha256:pass"
-    c --subject "outside-$d"
-    echo "-- key change: rsa$d.test moves to the selector mx-rsa2; rspamd reloads, its main PID stays"
+    c --subject "rsa-$d-$tag" --expect "rsa$d.test/mx-rsa/rsa-sha256:pass"
+    c --subject "ed-$d-$tag" --expect "ed$d.test/mx-ed/ed25519-sha256:pass"
+    c --subject "dual-$d-$tag" --expect "dual$d.test/mx-rsa/rsa-sha256:pass" --expect "dual$d.test/mx-ed/ed25519-sha256:pass"
+    c --subject "outside-$d-$tag"
+    new=mx-rsa-$(date +%s)
+    echo "-- key change: rsa$d.test moves to the selector $new; rspamd reloads, its main PID stays"
     pid1=$(docker exec "rsp-mx$d" systemctl show -p MainPID --value rspamd)
-    out=$(play "$here/lab.yml" --limit "mx$d,ns" -e proof_rsa_selector=mx-rsa2 2>&1) || { echo "$out" | tail -30; exit 1; }
+    out=$(play "$here/lab.yml" --limit "mx$d,ns" -e "proof_rsa_selector=$new" 2>&1) || { echo "$out" | tail -30; exit 1; }
     echo "$out" | grep -E 'RUNNING HANDLER \[mailauth.core.arc : (Reload|Restart)' | sed 's/^/  /; s/ \**$//'
     pid2=$(docker exec "rsp-mx$d" systemctl show -p MainPID --value rspamd)
     echo "  rspamd main PID before $pid1, after $pid2: $([ "$pid1" = "$pid2" ] && echo same || echo CHANGED)"
     [ "$pid1" = "$pid2" ] || fail=1
     docker exec "rsp-mx$d" bash -c "ls /var/lib/rspamd/dkim/rsa$d.test/ | sed 's/^/  copy: /'"
     sleep 2
-    s --domain "rsa$d.test" --subject "rsa-new-$d"
-    c --subject "rsa-new-$d" --expect "rsa$d.test/mx-rsa2/rsa-sha256:pass"
+    s --domain "rsa$d.test" --subject "rsa-new-$d-$tag"
+    c --subject "rsa-new-$d-$tag" --expect "rsa$d.test/$new/rsa-sha256:pass"
     echo "-- rspamd processes (RSS KiB, CPU time)"
     docker exec "rsp-mx$d" ps -C rspamd -o pid=,rss=,cputime=,args= | sed "s/^/  /"
 done
