@@ -109,19 +109,27 @@ for d in $distros; do
     c --subject "ed-$d-$tag" --expect "ed$d.test/mx-ed/ed25519-sha256:pass"
     c --subject "dual-$d-$tag" --expect "dual$d.test/mx-rsa/rsa-sha256:pass" --expect "dual$d.test/mx-ed/ed25519-sha256:pass"
     c --subject "outside-$d-$tag"
-    new=mx-rsa-$(date +%s)
-    echo "-- key change: rsa$d.test moves to the selector $new; rspamd reloads, its main PID stays"
-    pid1=$(docker exec "rsp-mx$d" systemctl show -p MainPID --value rspamd)
-    out=$(play "$here/lab.yml" --limit "mx$d,ns" -e "proof_rsa_selector=$new" 2>&1) || { echo "$out" | tail -30; exit 1; }
-    echo "$out" | grep -E 'RUNNING HANDLER \[mailauth.core.arc : (Reload|Restart)' | sed 's/^/  /; s/ \**$//'
+done
+
+new=mx-rsa-$tag
+echo "== key change on every signer: rsa<N>.test moves to the selector $new; rspamd reloads, its main PID stays"
+declare -A pid1
+for d in $distros; do pid1[$d]=$(docker exec "rsp-mx$d" systemctl show -p MainPID --value rspamd); done
+out=$(play "$here/lab.yml" -e "proof_rsa_selector=$new" 2>&1) || { echo "$out" | tail -30; exit 1; }
+echo "$out" | grep -A2 -E 'RUNNING HANDLER \[mailauth.core.arc : (Reload|Restart)' | grep -E 'HANDLER|changed:|skipping:' \
+    | sed 's/^/  /; s/ \**$//'
+sleep 2
+for d in $distros; do
+    echo "== Debian $d after the key change"
+    s() { docker exec "rsp-mx$d" python3 /usr/local/bin/rsp-proof send "$@"; }
+    c() { docker exec "rsp-mx$d" python3 /usr/local/bin/rsp-proof check "$@" || fail=1; }
     pid2=$(docker exec "rsp-mx$d" systemctl show -p MainPID --value rspamd)
-    echo "  rspamd main PID before $pid1, after $pid2: $([ "$pid1" = "$pid2" ] && echo same || echo CHANGED)"
-    [ "$pid1" = "$pid2" ] || fail=1
+    echo "  rspamd main PID before ${pid1[$d]}, after $pid2: $([ "${pid1[$d]}" = "$pid2" ] && echo same || echo CHANGED)"
+    [ "${pid1[$d]}" = "$pid2" ] || fail=1
     docker exec "rsp-mx$d" bash -c "ls /var/lib/rspamd/dkim/rsa$d.test/ | sed 's/^/  copy: /'"
-    sleep 2
     s --domain "rsa$d.test" --subject "rsa-new-$d-$tag"
     c --subject "rsa-new-$d-$tag" --expect "rsa$d.test/$new/rsa-sha256:pass"
-    echo "-- rspamd processes (RSS KiB, CPU time)"
+    echo "-- rspamd processes (pid, RSS KiB, CPU time)"
     docker exec "rsp-mx$d" ps -C rspamd -o pid=,rss=,cputime=,args= | sed "s/^/  /"
 done
 exit $fail

@@ -61,8 +61,12 @@ def export_keys(
     owner: str,
     group: str,
     check_mode: bool,
+    prune: bool = True,
 ) -> t.Tuple[bool, t.List[t.Dict[str, t.Any]], t.List[str]]:
-    """Ensure rspamd's copy of every key ({domain, selector, key_type}).
+    """Ensure rspamd's copy of every key ({domain, selector, key_type}); with prune, remove the others' copies.
+
+    A rotation first writes the new copies (prune false), then reloads rspamd, then prunes: no worker ever
+    signs with a path that is gone.
 
     Return (changed, [{domain, selector, path, changed}], the removed copies).
     """
@@ -107,7 +111,8 @@ def export_keys(
         r["changed"] = changed = True
         if not check_mode:
             _files.write_atomic(r["path"], want[r["path"]], FILE_MODE, uid, gid)
-    removed = _stale(dest_dir, set(want), check_mode) if not any(not r["path"] for r in results) else []
+    complete = not any(not r["path"] for r in results)
+    removed = _stale(dest_dir, set(want), check_mode) if prune and complete else []
     return changed or bool(removed), results, removed
 
 

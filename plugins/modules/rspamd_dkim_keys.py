@@ -13,7 +13,8 @@ description:
     rspamd's copy C(<key_dir>/<domain>/<selector>.key), mode 0600, owned by O(owner)/O(group), atomically.
   - RSA keys stay PEM; an Ed25519 key becomes the base64 of its raw 32-byte seed, the only form rspamd's
     C(dkim_signing) reads.
-  - Copies of keys no longer listed (rotated out) are removed. No key material is ever returned, logged or
+  - With O(prune), copies of keys no longer listed (rotated out) are removed; a rotation writes the new copies
+    first (O(prune=false)), reloads rspamd, then prunes. No key material is ever returned, logged or
     shown in a diff.
 author:
   - mailauth.core maintainers (@mailauth)
@@ -56,6 +57,10 @@ options:
     description: rspamd's key directory (mode 0700).
     type: path
     default: /var/lib/rspamd/dkim
+  prune:
+    description: Remove the copies of keys not in O(keys).
+    type: bool
+    default: true
   owner:
     description: User of the copies.
     type: str
@@ -127,6 +132,7 @@ def main() -> None:
             key_dir=dict(type="path", default="/var/lib/rspamd/dkim", no_log=False),
             owner=dict(type="str", default="_rspamd"),
             group=dict(type="str", default="_rspamd"),
+            prune=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -134,7 +140,7 @@ def main() -> None:
     p = module.params
     try:
         changed, keys, removed = _rspamd_keys.export_keys(
-            p["keys"], p["source_dir"], p["key_dir"], p["owner"], p["group"], module.check_mode
+            p["keys"], p["source_dir"], p["key_dir"], p["owner"], p["group"], module.check_mode, p["prune"]
         )
     except _files.FilesError as err:  # DkimError too
         module.fail_json(msg=str(err))

@@ -139,6 +139,9 @@ def test_rspamd_copies_rsa_as_pem_and_ed25519_as_the_base64_seed(tmp_path):
     assert pem.startswith(b"-----BEGIN RSA PRIVATE KEY-----")
     # Idempotent; then a rotation: the key left out of the list loses its copy.
     assert _rspamd_keys.export_keys(keys, src, dest, owner, group, check_mode=False)[0] is False
+    # Before the reload the old copy stays (prune false); after it, it goes.
+    assert _rspamd_keys.export_keys(keys[:1], src, dest, owner, group, False, prune=False)[0] is False
+    assert os.path.exists(path)
     changed, _results, removed = _rspamd_keys.export_keys(keys[:1], src, dest, owner, group, check_mode=False)
     assert changed and removed == [path] and not os.path.exists(path)
 
