@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter
+from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter, _rspamd_dkim
 from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems
 
 # The rspamd plugins the role keeps; every other installed plugin gets ``enabled = false``.
@@ -117,6 +117,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             if x
         }
     )
+    out["dkim"] = _rspamd_dkim.build(v, p)
     p.raise_any()
     _milter.addresses(out)
     out["bind_socket"] = bind_socket(out["socket"])
@@ -127,7 +128,9 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         else []
     )
     out["key_path"] = "%s/%s/%s.private" % (out["key_dir"], out["domain"], out["selector"]) if out["sealing"] else ""
-    out["disabled_plugins"] = [x for x in out["plugins"] if x not in KEPT_PLUGINS]
+    kept = KEPT_PLUGINS + ((_rspamd_dkim.PLUGIN,) if out["dkim"]["signing"] else ())
+    out["disabled_plugins"] = [x for x in out["plugins"] if x not in kept]
+    out["symbols"] = list(SYMBOLS) + (list(_rspamd_dkim.SYMBOLS) if out["dkim"]["signing"] else [])
     return out
 
 
@@ -216,24 +219,26 @@ def files(s: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[str]]]:
         (
             "local.d/settings.conf",
             [
-                "# Every message: only the ARC symbols run (no scoring, no other check).",
+                "# Every message: only the ARC (and DKIM signing) symbols run (no scoring, no other check).",
                 "arc_only {",
                 "  priority = high;",
                 "  authenticated = true;",
                 "  apply {",
-                "    symbols_enabled = [%s];" % ", ".join(q(x) for x in SYMBOLS),
+                "    symbols_enabled = [%s];" % ", ".join(q(x) for x in s["symbols"]),
                 "  }",
                 "}",
                 "arc_only_all {",
                 "  priority = low;",
                 '  ip = ["0.0.0.0/0", "::/0"];',
                 "  apply {",
-                "    symbols_enabled = [%s];" % ", ".join(q(x) for x in SYMBOLS),
+                "    symbols_enabled = [%s];" % ", ".join(q(x) for x in s["symbols"]),
                 "  }",
                 "}",
             ],
         ),
     ]
+    if s["dkim"]["signing"]:
+        result.append(("local.d/dkim_signing.conf", _rspamd_dkim.lines(s["dkim"], q)))
     result += [("override.d/worker-%s.inc" % w, ["enabled = false;"]) for w in DISABLED_WORKERS]
     result += [("override.d/%s.conf" % x, ["enabled = false;"]) for x in s["disabled_plugins"]]
     # Last: a configuration that includes the real one, checked with `rspamadm configtest -c` once every file

@@ -34,6 +34,11 @@ OK = {
     "postfix_queue_directory": "/var/spool/postfix",
     "nameservers": ["192.0.2.53"],
     "plugins": ["arc", "milter_headers", "rbl", "dmarc", "spf", "dkim_signing"],
+    "dkim_signing": False,
+    "dkim_keys": [],
+    "dkim_source_key_dir": "/etc/dkimkeys",
+    "dkim_key_dir": "/var/lib/rspamd/dkim",
+    "dkim_sign_networks": ["127.0.0.1", "::1"],
 }
 
 
