@@ -124,8 +124,16 @@ options:
             description: Text for C(n=).
             type: str
           value:
-            description: A complete C(v=DKIM1; k=...; p=...) value, for example the C(record) of an entry of RV(mailauth.core.dkim_key#module:dkim_keys).
+            description:
+              - A complete C(v=DKIM1; k=...; p=...) value, for example the C(record) of an entry of RV(mailauth.core.dkim_key#module:dkim_keys).
+              - 'A value with an empty C(p=) is refused: only O(domains[].dkim[].revoked) revokes a key.'
             type: str
+          revoked:
+            description: 'Publish the selector as revoked: C(v=DKIM1; k=<key_type>; p=) (RFC 6376 3.6.1, an empty
+              C(p=)), without C(public_key) or C(value). Verifiers then fail every signature made with the old key
+              (an emergency rotation, docs/rotation.md).'
+            type: bool
+            default: false
       dmarc:
         description: DMARC policy of the domain, published at C(_dmarc.<domain>).
         type: dict

@@ -31,9 +31,14 @@ def dkim_rotation_keys(keys, state=None):
         raise AnsibleFilterError("dkim_rotation_keys: %s" % err) from None
 
 
-def dkim_rotation_absent(removals, domains):
-    """dns_records entries (state absent) deleting the DKIM records of removals (``domain/selector`` names)."""
+def dkim_rotation_absent(removals, domains, wait=False):
+    """dns_records entries (state absent) deleting the DKIM records of removals (``domain/selector`` names).
+
+    wait: mail_dns_info's domains instead, waiting until no authoritative server serves them.
+    """
     try:
+        if wait:
+            return _rotation.gone_entries(removals)
         return _rotation.absent_entries(removals, domains)
     except InputError as err:
         raise AnsibleFilterError("dkim_rotation_absent: %s" % err) from None

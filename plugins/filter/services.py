@@ -61,11 +61,15 @@ def opendkim_key_specs(keys):
         raise AnsibleFilterError("opendkim_key_specs: a key has no %s" % err.args[0]) from None
 
 
-def opendkim_dns_records(results):
-    """The TXT records to publish ({name, domain, selector, type, value, fingerprint}) from dkim_key's dkim_keys."""
+def opendkim_dns_records(results, revoked=None):
+    """The TXT records to publish ({name, domain, selector, type, value, fingerprint, revoked}) from dkim_keys.
+
+    revoked: the keys published revoked (the revoked keys of dkim_rotation_keys).
+    """
     _dict_list("opendkim_dns_records", "dkim_key's dkim_keys results", results)
+    _dict_list("opendkim_dns_records", "revoked key dictionaries", revoked or [])
     try:
-        return _opendkim.dns_records(results)
+        return _opendkim.dns_records(results, revoked or [])
     except KeyError as err:
         raise AnsibleFilterError("opendkim_dns_records: a result has no %s" % err.args[0]) from None
 

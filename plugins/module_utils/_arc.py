@@ -118,8 +118,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         }
     )
     p.raise_any()
-    out["postfix_milter"] = _milter.postfix_address(out["socket"], out["postfix_queue_directory"])
-    out["socket_directory"] = _milter.socket_directory(out["socket"])
+    _milter.addresses(out)
     out["bind_socket"] = bind_socket(out["socket"])
     out["sealing"] = bool(out["domain"])
     out["key_specs"] = (

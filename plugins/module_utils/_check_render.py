@@ -48,6 +48,8 @@ def _lookups(domain: t.Mapping[str, t.Any]) -> str:
 
 def _selector_text(item: t.Mapping[str, t.Any]) -> str:
     match = {True: "key matches DNS", False: "key does NOT match DNS", None: "not compared"}[item["key_match"]]
+    if item["state"] == "revoked":
+        match = "served revoked" if item["served"] and all(item["served"].values()) else "NOT revoked everywhere"
     return "%s (%s, %s, %s)" % (item["selector"], item["state"], item["key_type"] or "?", match)
 
 

@@ -21,8 +21,9 @@ from ansible_collections.mailauth.core.plugins.module_utils._txt import is_spf, 
 # Version of the JSON shape: bumped when a key is removed or changes meaning (keys may be added).
 FORMAT = 1
 SEVERITIES = ("ok", "warning", "error")
-# What a selector can be (mailauth.core.dkim_rotation's states; due: a rotation step is due).
-SELECTOR_STATES = ("future", "active", "retired", "due")
+# What a selector can be (mailauth.core.dkim_rotation's states; due: a rotation step is due; revoked: retired by an
+# emergency rotation, published with an empty p= until its grace is over).
+SELECTOR_STATES = ("future", "active", "retired", "revoked", "due")
 # The keys of a domain entry that mail_dns_info compares with what DNS serves.
 _EXPECTED_KEYS = ("spf", "dmarc", *(policy.kind for policy in POLICY_KINDS))
 
@@ -40,6 +41,7 @@ def selector_states(plan: t.Optional[t.Sequence[t.Mapping[str, t.Any]]]) -> dict
     """``{(domain, selector): state}`` from mailauth.core.dkim_rotation's plan of one host.
 
     ``due``: a retired selector past its grace (awaiting removal) or an active one past the interval.
+    ``revoked``: a selector an emergency rotation revoked (until it is removed, past its grace too).
     """
     out: dict[tuple[str, str], str] = {}
     for item in plan or []:
@@ -48,6 +50,8 @@ def selector_states(plan: t.Optional[t.Sequence[t.Mapping[str, t.Any]]]) -> dict
             out[(domain, name)] = "future"
         for name in item.get("retired") or []:
             out[(domain, name)] = "due" if name in (item.get("remove") or []) else "retired"
+        for name in item.get("revoked") or []:
+            out[(domain, name)] = "revoked"
         out[(domain, item["active"])] = "due" if item.get("due") else "active"
     return out
 
@@ -95,7 +99,9 @@ def dns_specs(domains: t.Sequence[t.Mapping[str, t.Any]], keys: t.Sequence[t.Map
         for selector, found in sorted(by_domain.get(name, {}).items()):
             p_values = sorted({k["p"] for k in found if k["p"]})
             item = {"selector": selector}
-            if len(p_values) == 1:
+            if any(k.get("state") == "revoked" for k in found):
+                item.update(revoked=True, key_type=next((k["key_type"] for k in found if k.get("key_type")), "rsa"))
+            elif len(p_values) == 1:
                 item["public_key"] = p_values[0]
             spec["dkim"].append(item)
         out.append(spec)
@@ -175,6 +181,11 @@ def _selectors(info: t.Mapping[str, t.Any], keys: t.Mapping[str, list]) -> tuple
             "key_match": None,
             "served": {},
         }
+        # A revoked key never signs: its key file no longer matters.
+        if entry["state"] == "revoked":
+            problems += _revoked(entry, servers, info, read.get(selector) or {})
+            selectors.append(entry)
+            continue
         if missing:
             problems.append(
                 _problem("error", "dkim", name, "no private key for selector %s on %s" % (selector, ", ".join(missing)))
@@ -202,6 +213,37 @@ def _selectors(info: t.Mapping[str, t.Any], keys: t.Mapping[str, list]) -> tuple
             entry["key_match"] = all(entry["served"].values()) if entry["served"] else None
         selectors.append(entry)
     return selectors, problems
+
+
+def _revoked(entry: dict, servers: list, info: t.Mapping[str, t.Any], read: t.Mapping[str, t.Any]) -> list[dict]:
+    """A revoked selector: a warning while every server serves it revoked (p= empty), an error if one serves a key."""
+    name, selector = entry["name"], entry["selector"]
+    views = [(label, address, info["served"][address].get(name) or []) for label, address in servers]
+    if not servers:
+        views = [("DNS", "dns", read.get("records") or [])]
+    keyed, absent = [], []
+    for label, address, values in views:
+        entry["served"][address] = bool(values) and all(_p(v) == "" for v in values)
+        if any(_p(v) for v in values):
+            keyed.append(label)
+        elif not values:
+            absent.append(label)
+    if keyed:
+        message = "%s still serve%s the key of revoked selector %s: mail signed with it still verifies" % (
+            ", ".join(keyed),
+            "s" if len(keyed) == 1 else "",
+            selector,
+        )
+        return [_problem("error", "dkim", name, message, "dkim-not-revoked")]
+    if absent:
+        message = "%s serve%s no record for revoked selector %s (removed before its grace ended)" % (
+            ", ".join(absent),
+            "s" if len(absent) == 1 else "",
+            selector,
+        )
+        return [_problem("warning", "dkim", name, message, "dkim-revoked")]
+    message = "selector %s is revoked (p= empty on every server): mail signed with it fails DKIM" % selector
+    return [_problem("warning", "dkim", name, message, "dkim-revoked")]
 
 
 def domain_status(info: t.Mapping[str, t.Any], keys: t.Mapping[str, list], unread_hosts: t.Sequence[str]) -> dict:

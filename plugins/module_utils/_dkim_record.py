@@ -145,6 +145,15 @@ def dkim_value(entry: dict, what: str = "DKIM record") -> str:
     key_type = entry.get("key_type")
     if key_type is not None and key_type not in DKIM_KEY_TYPES:
         raise RecordError("%s: key_type must be one of %s, got %r" % (what, ", ".join(DKIM_KEY_TYPES), key_type))
+    revoked = entry.get("revoked", False)
+    if not isinstance(revoked, bool):
+        raise RecordError("%s: revoked must be true or false, got %r" % (what, revoked))
+    if revoked:
+        if entry.get("public_key") or entry.get("value"):
+            raise RecordError(
+                "%s: a revoked selector publishes no key; give revoked without public_key or value" % what
+            )
+        return revoked_value(key_type or "rsa")
     if entry.get("value"):
         if entry.get("public_key"):
             raise RecordError("%s: give either value or public_key, not both" % what)
@@ -174,6 +183,19 @@ def dkim_value(entry: dict, what: str = "DKIM record") -> str:
         tags.append("n=" + notes)
     tags.append("p=" + p_value)
     return "; ".join(tags)
+
+
+def revoked_value(key_type: str) -> str:
+    """The record of a revoked selector (RFC 6376 3.6.1: an empty ``p=`` means the key is revoked)."""
+    if key_type not in DKIM_KEY_TYPES:
+        raise RecordError("key_type must be one of %s, got %r" % (", ".join(DKIM_KEY_TYPES), key_type))
+    return "v=DKIM1; k=%s; p=" % key_type
+
+
+def is_revoked(value: str) -> bool:
+    """Whether a DKIM key record has an empty ``p=`` (what :func:`revoked_value` builds)."""
+    tags = dict(parse_tag_list(value) or []) if isinstance(value, str) else {}
+    return "p" in tags and not "".join(tags["p"].split())
 
 
 def parse_dkim(value: str) -> dict:
@@ -213,7 +235,7 @@ def check_dkim_value(value, what: str = "DKIM record", key_type: str | None = No
         raise RecordError("%s: key_type is %s but the value has k=%s" % (what, key_type, k))
     p_value = "".join(tags["p"].split())
     if not p_value:
-        raise RecordError("%s: p= is empty (a revoked key); remove the record with state=absent instead" % what)
+        raise RecordError("%s: p= is empty (a revoked key); set revoked: true to revoke a selector" % what)
     try:
         found_type, bits, _p = public_key_info(p_value, k)
     except RecordError as exc:

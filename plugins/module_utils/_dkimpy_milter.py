@@ -124,8 +124,7 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     # dkimpy-milter splits a one-token InternalHosts file line on ':' (so '::1' broke the whole list):
     # it gets the list inline, as a comma-separated dataset.
     out["internal_hosts"] = "csl:" + ",".join(unbracketed(h) for h in internal_hosts)
-    out["postfix_milter"] = _milter.postfix_address(out["socket"], out["postfix_queue_directory"])
-    out["socket_directory"] = _milter.socket_directory(out["socket"])
+    _milter.addresses(out)
     # The postfix role's postfix_milter_actions for this milter: its own default action only where the mail it
     # signs is RSA-signed by OpenDKIM too (dual signing); else Postfix's global default applies.
     out["dual"] = dual(keys, v.get("rsa_keys", []))

@@ -11,7 +11,11 @@ import time
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input
-from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import keys_equal, public_key_info
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import (
+    DKIM_KEY_TYPES,
+    keys_equal,
+    public_key_info,
+)
 from ansible_collections.mailauth.core.plugins.module_utils._lint import (
     finding,
     lint_dkim_values,
@@ -107,6 +111,11 @@ def _dkim_p(value: str) -> str | None:
     return "".join(tags["p"].split()) if "p" in tags else None
 
 
+def _all_revoked(values: list) -> bool:
+    """Whether every value is a DKIM record with an empty ``p=`` (a revoked key)."""
+    return all(_dkim_p(v) == "" for v in values)
+
+
 def _key_matches(values: list, public_key: str) -> bool:
     for value in values:
         p_value = _dkim_p(value)
@@ -144,7 +153,23 @@ def normalise_spec(spec: dict) -> dict:
             raise RecordError("%s: dkim[%d] must be a dictionary, got %s" % (name, index, type(entry).__name__))
         selector = check_selector(entry.get("selector"), "%s: dkim[%d].selector" % (name, index))
         check_name("%s._domainkey.%s" % (selector, name), "%s: the DKIM record name" % name)
-        item = {"selector": selector, "public_key": None, "value": None}
+        item = {"selector": selector, "public_key": None, "value": None, "revoked": False, "absent": False}
+        if entry.get("revoked") not in (None, False, True):
+            raise RecordError("%s: dkim selector %s: revoked must be true or false" % (name, selector))
+        if entry.get("key_type") not in (None, *DKIM_KEY_TYPES):
+            raise RecordError(
+                "%s: dkim selector %s: key_type must be one of %s" % (name, selector, ", ".join(DKIM_KEY_TYPES))
+            )
+        if entry.get("absent"):
+            if entry.get("public_key") or entry.get("value") or entry.get("revoked"):
+                raise RecordError(
+                    "%s: dkim selector %s: absent takes no public_key, value or revoked" % (name, selector)
+                )
+            item["absent"] = True
+        if entry.get("revoked"):
+            if entry.get("public_key") or entry.get("value"):
+                raise RecordError("%s: dkim selector %s: revoked takes no public_key or value" % (name, selector))
+            item["revoked"] = True
         if entry.get("public_key"):
             try:
                 item["public_key"] = public_key_info(entry["public_key"])[2]
@@ -198,7 +223,12 @@ def expected_items(spec: dict) -> list[Expected]:
             items.append(
                 Expected(name, "the given DKIM public key", lambda v, k=dkim["public_key"]: _key_matches(v, k))
             )
-        if not dkim["value"] and not dkim["public_key"]:
+        if dkim["absent"]:
+            items.append(Expected(name, "no DKIM record (removed)", lambda v: v == []))
+        elif dkim["revoked"]:
+            # RFC 6376 3.6.1: served revoked (p= empty) and nothing else at the selector.
+            items.append(Expected(name, "the revoked DKIM record (p= empty)", lambda v: v != [] and _all_revoked(v)))
+        elif not dkim["value"] and not dkim["public_key"]:
             items.append(Expected(name, "a DKIM record", lambda v: any(_dkim_p(x) for x in v)))
     return items
 
@@ -289,6 +319,8 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
             "key_size": None,
             "public_key_match": None,
             "value_match": None,
+            "revoked": dkim["revoked"],
+            "revoked_match": (records != [] and _all_revoked(records)) if dkim["revoked"] else None,
         }
         for value in records:
             p_value = _dkim_p(value)
@@ -303,11 +335,11 @@ def inspect(spec: dict, reader: Reader, lookup: DnsLookup, do_lint: bool = True)
             item["value_match"] = any(txt_equal(v, dkim["value"]) for v in records)
         dkim_out.append(item)
         if do_lint:
-            if not records and name not in failed:
+            if not records and name not in failed and not dkim["absent"]:
                 findings.append(
                     finding("error", name, "dkim-missing", "no DKIM record for selector %s" % dkim["selector"])
                 )
-            findings += lint_dkim_values(records, name)
+            findings += lint_dkim_values(records, name, revoked=dkim["revoked"])
     if do_lint:
         if not spf_records:
             if domain not in failed:

@@ -173,14 +173,32 @@ def desired_records(domains: list[dict]) -> list[RecordSet]:
     return [item.rrset for item in desired_items(domains)]
 
 
-def key_records(keys: list[dict]) -> dict[str, dict[str, str]]:
+def _choice_key_type(value, index: int) -> str:
+    if value is None:
+        return "rsa"
+    if value not in DKIM_KEY_TYPES:
+        raise RecordError("keys[%d].key_type must be one of %s, got %r" % (index, ", ".join(DKIM_KEY_TYPES), value))
+    return value
+
+
+def dkim_item(selector: str, record) -> dict:
+    """The dkim entry of one selector from :func:`key_records`: its value, or ``revoked`` and ``key_type``."""
+    if isinstance(record, dict):
+        return {"selector": selector, **record}
+    return {"selector": selector, "value": record}
+
+
+def key_records(keys: list[dict]) -> dict[str, dict[str, t.Any]]:
     """``{domain: {selector: record}}`` of DKIM key results (dkim_key's ``value``, or ``record``, its deprecated name).
+
+    A key with ``revoked: true`` (the opendkim role's records after an emergency rotation) gives
+    ``{"revoked": True, "key_type": ...}`` instead of its record: the selector is published revoked.
 
     A key without a record yet (check mode, not generated) is left out. Two different records for
     one (domain, selector) are an error: a shared selector with different keys would break
     verification for one of them.
     """
-    by_domain: dict[str, dict[str, str]] = {}
+    by_domain: dict[str, dict[str, t.Any]] = {}
     if not isinstance(keys, (list, type(None))):
         raise RecordError("keys must be a list of {domain, selector, value} dictionaries, got %s" % type(keys).__name__)
     for index, key in enumerate(keys or []):
@@ -188,11 +206,15 @@ def key_records(keys: list[dict]) -> dict[str, dict[str, str]]:
             raise RecordError("keys[%d] must be a dictionary, got %s" % (index, type(key).__name__))
         name = "value" if key.get("value") else "record"
         record = key.get(name)
-        if not record:
+        if key.get("revoked") is True:
+            # A revoked selector (emergency rotation): published as revoked, its key never.
+            record = {"revoked": True, "key_type": _choice_key_type(key.get("key_type"), index)}
+        elif not record:
             continue
-        if not isinstance(record, str):
+        elif not isinstance(record, str):
             raise RecordError("keys[%d].%s must be a string, got %s" % (index, name, type(record).__name__))
-        check_text(record, "keys[%d].%s" % (index, name))
+        else:
+            check_text(record, "keys[%d].%s" % (index, name))
         domain = check_domain(key.get("domain"), "keys[%d].domain" % index)
         selector = check_selector(key.get("selector"), "keys[%d].selector" % index)
         known = by_domain.setdefault(domain, {})
@@ -225,7 +247,7 @@ def attach_dkim_keys(domains: list[dict], keys: list[dict]) -> list[dict]:
         name = check_domain(entry.get("name"), "domains[%d].name" % index)
         selectors = by_domain.get(name, {})
         if selectors:
-            entry["dkim"] = [{"selector": s, "value": v} for s, v in sorted(selectors.items())]
+            entry["dkim"] = [dkim_item(s, v) for s, v in sorted(selectors.items())]
         else:
             entry.pop("dkim", None)
         out.append(entry)
@@ -256,9 +278,11 @@ def publish_entries(domains: list[dict], keys: list[dict], missing: str = "fail"
             selectors = []
             for dkim in _dkim_entries(entry["dkim"], name):
                 dkim = {k: v for k, v in dkim.items() if k in DKIM_KEYS}
-                if not dkim.get("public_key") and not dkim.get("value"):
+                if not dkim.get("public_key") and not dkim.get("value") and dkim.get("revoked") is not True:
                     record = by_domain.get(name, {}).get(str(dkim.get("selector", "")).lower())
-                    if record:
+                    if isinstance(record, dict):
+                        dkim.update(record)
+                    elif record:
                         dkim["value"] = record
                     elif missing == "skip":
                         skipped.append("%s._domainkey.%s" % (dkim.get("selector", ""), name))

@@ -18,6 +18,7 @@ from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import 
     DKIM_KEY_TYPES,
     MIN_RSA_BITS,
     RECOMMENDED_RSA_BITS,
+    is_revoked,
     public_key_info,
 )
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
@@ -522,8 +523,12 @@ def dkim_key_findings(key_type: str, bits: int, record: str) -> list[dict]:
     return []
 
 
-def lint_dkim_value(value: str, record: str) -> list[dict]:
-    """Check one DKIM key record: syntax, key type, key size, hashes, flags."""
+def lint_dkim_value(value: str, record: str, revoked: bool = False) -> list[dict]:
+    """Check one DKIM key record: syntax, key type, key size, hashes, flags.
+
+    revoked: the selector is meant to be revoked (``revoked: true``): an empty ``p=`` is what it should
+    serve (RFC 6376 3.6.1), and a key served there is an error (``dkim-not-revoked``).
+    """
     findings: list[dict] = []
     tags = parse_tag_list(value)
     if not tags:
@@ -544,7 +549,12 @@ def lint_dkim_value(value: str, record: str) -> list[dict]:
         return findings
     p_value = "".join(seen["p"].split())
     if not p_value:
-        findings.append(finding(WARNING, record, "dkim-revoked", "p= is empty: the key is revoked"))
+        if not revoked:
+            findings.append(finding(WARNING, record, "dkim-revoked", "p= is empty: the key is revoked"))
+    elif revoked:
+        findings.append(
+            finding(ERROR, record, "dkim-not-revoked", "the selector is revoked but a key is served (p= not empty)")
+        )
     else:
         try:
             key_type, bits, _p = public_key_info(p_value, k)
@@ -565,12 +575,17 @@ def lint_dkim_value(value: str, record: str) -> list[dict]:
     return findings
 
 
-def lint_dkim_values(values: list[str], record: str) -> list[dict]:
+def lint_dkim_values(values: list[str], record: str, revoked: bool = False) -> list[dict]:
+    """Check the TXT records at one DKIM selector (revoked: it is meant to be revoked, see lint_dkim_value)."""
+    findings = [f for v in values for f in lint_dkim_value(v, record, revoked)]
     if len(values) > 1:
         return [
-            finding(ERROR, record, "dkim-multiple", "%d TXT records at one DKIM selector: verifiers fail" % len(values))
-        ] + [f for v in values for f in lint_dkim_value(v, record)]
-    return [f for v in values for f in lint_dkim_value(v, record)]
+            finding(
+                ERROR, record, "dkim-multiple", "%d TXT records at one DKIM selector: verifiers fail" % len(values)
+            ),
+            *findings,
+        ]
+    return findings
 
 
 # -- desired records ----------------------------------------------------------------------------------------
@@ -591,7 +606,9 @@ def lint_desired(items, lookup: DnsLookup | None = None) -> list[dict]:
             if lookup is not None:
                 findings += spf_lookups(rrset.name, rrset.values[0], lookup).findings
         elif item.kind == "dkim":
-            findings += lint_dkim_values(rrset.values, rrset.name)
+            # A desired value with an empty p= comes from revoked: true only (a hand-written one is refused).
+            revoked = bool(rrset.values) and all(is_revoked(v) for v in rrset.values)
+            findings += lint_dkim_values(rrset.values, rrset.name, revoked=revoked)
         elif item.kind == "dmarc":
             findings += lint_dmarc_values(rrset.values, rrset.name)
     return _unique(findings)

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the milter roles share: the socket, the daemon settings, the extra settings and the result.
 
-Used by :mod:`_opendkim`, :mod:`_opendmarc` and :mod:`_dkimpy_milter`: the one socket syntax, the
+Used by :mod:`_opendkim`, :mod:`_opendmarc`, :mod:`_dkimpy_milter` and :mod:`_arc`: the one socket syntax, the
 one place that turns a socket into Postfix's milter address and into the directory the role
 creates, and the checks every Sendmail-style milter daemon (OpenDKIM, OpenDMARC) applies the same
 way (AutoRestartRate, host lists, extra settings, config sections).
@@ -44,6 +44,21 @@ def postfix_address(socket: str, queue_directory: str) -> str:
 def socket_directory(socket: str) -> t.Optional[str]:
     """The directory of a unix socket (the role creates it, owned by the milter's user); None for inet."""
     return posixpath.dirname(socket[len("local:") :]) if socket.startswith("local:") else None
+
+
+def wait_target(socket: str) -> t.Dict[str, t.Any]:
+    """What ansible.builtin.wait_for waits on for a (checked) socket: ``path``, or ``host`` and ``port``."""
+    if socket.startswith("local:"):
+        return {"path": socket[len("local:") :]}
+    port, host = socket.split(":", 1)[1].split("@", 1)
+    return {"host": host[1:-1] if host.startswith("[") else host, "port": int(port)}
+
+
+def addresses(out: t.Dict[str, t.Any]) -> None:
+    """Complete a checked ``out["socket"]``: Postfix's milter address, the socket directory, the wait target."""
+    out["postfix_milter"] = postfix_address(out["socket"], out["postfix_queue_directory"])
+    out["socket_directory"] = socket_directory(out["socket"])
+    out["wait"] = wait_target(out["socket"])
 
 
 def setting_value(value: t.Any, field: str) -> str:
@@ -110,6 +125,5 @@ def finish(
     if extra:
         conf.append({"comment": "Extra settings (%sconf_extra)" % prefix, "settings": extra})
     out["conf"] = conf
-    out["postfix_milter"] = postfix_address(out["socket"], out["postfix_queue_directory"])
-    out["socket_directory"] = socket_directory(out["socket"])
+    addresses(out)
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import revoked_value
 from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems
 
 # RFC 5322 field names (printable ASCII but the colon).
@@ -171,20 +172,29 @@ def key_specs(keys: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.Dict[str, t.A
     return specs
 
 
-def dns_records(results: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.Dict[str, t.Any]]:
+def dns_records(
+    results: t.Sequence[t.Mapping[str, t.Any]], revoked: t.Sequence[t.Mapping[str, t.Any]] = ()
+) -> t.List[t.Dict[str, t.Any]]:
     """The TXT records to publish, one per key dkim_key returned (its ``dkim_keys``).
 
-    Each is ``{name, domain, selector, key_type, value, fingerprint}``, dkim_key's names; ``value`` and
-    ``fingerprint`` are None in check mode for a key that does not exist yet.
+    Each is ``{name, domain, selector, key_type, value, fingerprint, revoked}``, dkim_key's names; ``value`` and
+    ``fingerprint`` are None in check mode for a key that does not exist yet. A key named in revoked (keys with
+    ``domain`` and ``selector``: an emergency rotation's old selector) is published revoked: ``revoked`` true,
+    ``value`` the revoked record (``p=`` empty), no fingerprint.
     """
-    return [
-        {
-            "name": "%s._domainkey.%s" % (key["selector"], key["domain"]),
-            "domain": key["domain"],
-            "selector": key["selector"],
-            "key_type": key["key_type"],
-            "value": key["value"],
-            "fingerprint": key["fingerprint"],
-        }
-        for key in results
-    ]
+    gone = {(str(k.get("domain")), str(k.get("selector"))) for k in revoked or ()}
+    out = []
+    for key in results:
+        is_revoked = (key["domain"], key["selector"]) in gone
+        out.append(
+            {
+                "name": "%s._domainkey.%s" % (key["selector"], key["domain"]),
+                "domain": key["domain"],
+                "selector": key["selector"],
+                "key_type": key["key_type"],
+                "value": revoked_value(key["key_type"] or "rsa") if is_revoked else key["value"],
+                "fingerprint": None if is_revoked else key["fingerprint"],
+                "revoked": is_revoked,
+            }
+        )
+    return out

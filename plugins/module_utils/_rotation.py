@@ -6,7 +6,8 @@
 A **slot** is one configured key: (domain, key_type, configured selector), what ``mailauth_domains``
 or ``opendkim_keys`` yield. Each slot holds selectors in a state: ``future`` (key made, record being
 published, not signing), ``active`` (signing; exactly one), ``retired`` (not signing, record published
-until ``since + grace``; ``revoked`` after an emergency rotation). A selector is forgotten once removed.
+until ``since + grace``; ``revoked`` after an emergency rotation: published with an empty ``p=``,
+never signing). A selector is forgotten once removed.
 No state for a slot means its configured selector is active (what every host had before rotation).
 
 Pure Python (no Ansible import): the module ``dkim_rotation`` and the filter ``dkim_rotation_keys``
@@ -223,7 +224,8 @@ def plan(
 
     start: no future selector, and the slot is in now_domains (a forced or emergency rotation) or its
     active selector is older than interval. switch: a future selector exists (the run switches it once
-    every authoritative nameserver serves it). remove: retired selectors whose grace is over (or revoked).
+    every authoritative nameserver serves it). remove: retired selectors whose grace is over (revoked ones too:
+    a revoked selector is published with an empty ``p=`` through the grace).
     A slot may need a removal and a start or switch at once: ``remove`` lists the selectors to remove
     whatever the action. active_since(slot, name) supplies a start time when the state has none
     (the host's key file time).
@@ -236,11 +238,8 @@ def plan(
         since = epoch(active.get("since"), "since")
         if since is None and active_since is not None:
             since = active_since(slot, active["name"])
-        remove = [
-            x["name"]
-            for x in by_state["retired"]
-            if x.get("revoked") or (epoch(x.get("since"), "since") or 0) + grace <= now
-        ]
+        # Revoked selectors too stay published (revoked) through the grace, then go as retired ones do.
+        remove = [x["name"] for x in by_state["retired"] if (epoch(x.get("since"), "since") or 0) + grace <= now]
         forced = now_domains is not None and slot["domain"] in now_domains
         item = {
             "domain": slot["domain"],
@@ -250,6 +249,7 @@ def plan(
             "active_since": iso(since),
             "future": [x["name"] for x in by_state["future"]],
             "retired": [x["name"] for x in by_state["retired"]],
+            "revoked": [x["name"] for x in by_state["retired"] if x.get("revoked")],
             "remove": remove,
             "due": bool(interval) and since is not None and since + (interval or 0) <= now,
             "selector": None,
@@ -307,6 +307,14 @@ def absent_entries(
     return out
 
 
+def gone_entries(removals: t.Sequence[t.Any]) -> t.List[t.Dict[str, t.Any]]:
+    """mail_dns_info's ``domains`` waiting until no authoritative server serves the removed records (``absent``)."""
+    return [
+        {"name": entry["name"], "dkim": [dict(d, absent=True) for d in entry["dkim"]]}
+        for entry in absent_entries(removals, [])
+    ]
+
+
 def start(state: State, slots: t.Sequence[Slot], items: t.Sequence[t.Mapping[str, t.Any]], now: float) -> t.List[str]:
     """Write each start item's selector as future (before its key exists: a killed run reuses the name)."""
     by_key = {slot_key(s["domain"], s["key_type"], s["slot"]): s for s in slots}
@@ -327,7 +335,8 @@ def start(state: State, slots: t.Sequence[Slot], items: t.Sequence[t.Mapping[str
 def switch(state: State, slots: t.Sequence[Slot], served: t.Collection[str], now: float) -> t.List[str]:
     """Future selectors named in served (``domain/selector``) become active; the active one retires.
 
-    An emergency future revokes the selector it replaces (``revoked: true``: its record loses its key at once).
+    An emergency future revokes the selector it replaces (``revoked: true``: its record is published with an
+    empty ``p=`` from then on, through the grace).
     """
     done = []
     for slot in slots:

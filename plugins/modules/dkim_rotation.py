@@ -94,7 +94,7 @@ options:
   emergency:
     description:
       - With O(now_domains), an emergency rotation, the selector it replaces is revoked at the switch
-        (C(revoked), its grace skipped).
+        (C(revoked)); its record is published with an empty C(p=) through the grace, then removed.
     type: bool
     default: false
   key_dir:
@@ -159,7 +159,8 @@ plan:
   description:
     - One entry per slot, C(domain), C(key_type), C(slot), C(action) (C(start), C(switch), C(remove) or
       C(none)), C(selector) (the new or future one), C(active), C(active_since), C(future), C(retired),
-      C(remove) (retired selectors past their grace), C(due) and C(emergency).
+      C(remove) (retired selectors past their grace), C(revoked) (the retired selectors that are revoked), C(due)
+      and C(emergency).
   returned: always
   type: list
   elements: dict
@@ -179,7 +180,7 @@ switch:
   type: list
   elements: str
 remove:
-  description: The retired selectors (C(domain/selector)) past their grace, or revoked, to remove.
+  description: The retired selectors (C(domain/selector)), revoked or not, past their grace, to remove.
   returned: always
   type: list
   elements: str

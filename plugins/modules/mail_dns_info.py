@@ -100,6 +100,25 @@ options:
             description:
               - The complete record value that should be published. Sets RV(domains[].dkim[].value_match).
             type: str
+          revoked:
+            description:
+              - The selector should be served revoked (C(p=) empty, RFC 6376 3.6.1), as
+                O(mailauth.core.dns_records#module:domains[].dkim[].revoked) publishes it. O(wait) waits until
+                every queried server serves only a revoked record; a key served there is the lint error
+                C(dkim-not-revoked). Sets RV(domains[].dkim[].revoked_match).
+            type: bool
+            default: false
+          key_type:
+            description:
+              - The key type of a revoked selector (ignored otherwise).
+            type: str
+            choices: [rsa, ed25519]
+          absent:
+            description:
+              - The selector should have no record (removed after a rotation). O(wait) waits until no queried
+                server serves one (as C(playbooks/rotate_dkim.yml) does after removing a retired selector).
+            type: bool
+            default: false
   nameserver:
     description:
       - Send every query to this nameserver (an IP address) instead of the system resolver.
@@ -330,6 +349,12 @@ domains:
         value_match:
           description: Whether O(domains[].dkim[].value) is published; null when none was given.
           type: bool
+        revoked:
+          description: Whether the selector should be revoked (O(domains[].dkim[].revoked)).
+          type: bool
+        revoked_match:
+          description: Whether only a revoked record (C(p=) empty) is served; null unless O(domains[].dkim[].revoked).
+          type: bool
     served:
       description:
         - The TXT values each queried server serves, per name (null for a name that does not exist).
@@ -411,6 +436,9 @@ def main() -> None:
                             selector=dict(type="str", required=True),
                             public_key=dict(type="str", no_log=False),
                             value=dict(type="str"),
+                            revoked=dict(type="bool", default=False),
+                            key_type=dict(type="str", choices=["rsa", "ed25519"]),
+                            absent=dict(type="bool", default=False),
                         ),
                     ),
                 ),

@@ -400,6 +400,35 @@ def test_four_steps_foreign_txt_kept_spf_merged(backend, dkim_2048):
     assert dkim["values"] == ["v=DKIM1; k=rsa; p=" + dkim_2048]
 
 
+def test_revoke_in_four_steps(backend, dkim_2048):
+    """A published key revoked (revoked: true, RFC 6376 3.6.1): check, apply, check, apply."""
+    assert not publish(backend, [entry("example.test", dkim_2048)]).get("failed")
+    revoked = [{"name": "example.test", "ttl": 300, "dkim": [{"selector": "mx1", "key_type": "rsa", "revoked": True}]}]
+    before = backend.writes()
+
+    planned = publish(backend, revoked, check=True)
+    assert not planned.get("failed"), planned.get("msg")
+    assert planned["changed"] is True and planned["api_calls"]["write"] == 0
+    assert [(e["name"], e["action"]) for e in planned["plan"]] == [("mx1._domainkey.example.test", "update")]
+    assert backend.writes() == before, "check mode wrote to the provider"
+    assert backend.values("mx1._domainkey.example.test")[0].replace(" ", "").endswith("p=" + dkim_2048)
+
+    applied = publish(backend, revoked)
+    assert not applied.get("failed"), applied.get("msg")
+    assert applied["changed"] is True
+    assert [v.replace(" ", "") for v in backend.values("mx1._domainkey.example.test")] == ["v=DKIM1;k=rsa;p="]
+    assert backend.values("_dmarc.example.test") == ["v=DMARC1; p=reject; rua=mailto:dmarc@example.test"]
+
+    after_apply = backend.writes()
+    again = publish(backend, revoked, check=True)
+    assert not again.get("failed"), again.get("msg")
+    assert again["changed"] is False and again["plan"] == []
+    last = publish(backend, revoked)
+    assert not last.get("failed"), last.get("msg")
+    assert last["changed"] is False and last["api_calls"]["write"] == 0
+    assert backend.writes() == after_apply
+
+
 @pytest.mark.parametrize(("mode", "expected"), [("keep", OLD_SPF), ("replace", "v=spf1 mx -all")])
 def test_spf_merge_keep_and_replace(backend, mode, expected):
     backend.seed("example.test", [FOREIGN, OLD_SPF])

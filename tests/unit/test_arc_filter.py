@@ -108,8 +108,10 @@ def test_the_milter_socket_for_rspamd_and_for_postfix():
     assert "milter = yes;" in proxy and "self_scan = yes;" in proxy
     assert out["postfix_milter"] == "unix:rspamd/milter.sock"
     assert out["socket_directory"] == "/var/spool/postfix/rspamd"
+    assert out["wait"] == {"path": "/var/spool/postfix/rspamd/milter.sock"}
     inet = build(socket="inet:11332@127.0.0.1")
     assert inet["postfix_milter"] == "inet:127.0.0.1:11332" and inet["socket_directory"] is None
+    assert inet["wait"] == {"host": "127.0.0.1", "port": 11332}
     assert inet["bind_socket"] == "127.0.0.1:11332"
 
 

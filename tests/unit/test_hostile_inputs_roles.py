@@ -689,25 +689,38 @@ def test_opendkim_defaults_render():
 
 
 @pytest.mark.parametrize(
-    ("socket", "address", "directory"),
+    ("socket", "address", "directory", "wait"),
     [
         (
             "local:/var/spool/postfix/opendkim/opendkim.sock",
             "unix:opendkim/opendkim.sock",
             "/var/spool/postfix/opendkim",
+            {"path": "/var/spool/postfix/opendkim/opendkim.sock"},
         ),
-        ("local:/run/opendkim/opendkim.sock", "unix:/run/opendkim/opendkim.sock", "/run/opendkim"),
-        ("local:/var/spool/postfixx/o.sock", "unix:/var/spool/postfixx/o.sock", "/var/spool/postfixx"),
-        ("inet:8891@127.0.0.1", "inet:127.0.0.1:8891", None),
-        ("inet:8891@localhost", "inet:localhost:8891", None),
+        (
+            "local:/run/opendkim/opendkim.sock",
+            "unix:/run/opendkim/opendkim.sock",
+            "/run/opendkim",
+            {"path": "/run/opendkim/opendkim.sock"},
+        ),
+        (
+            "local:/var/spool/postfixx/o.sock",
+            "unix:/var/spool/postfixx/o.sock",
+            "/var/spool/postfixx",
+            {"path": "/var/spool/postfixx/o.sock"},
+        ),
+        ("inet:8891@127.0.0.1", "inet:127.0.0.1:8891", None, {"host": "127.0.0.1", "port": 8891}),
+        ("inet:8891@localhost", "inet:localhost:8891", None, {"host": "localhost", "port": 8891}),
+        ("inet6:8891@[::1]", "inet:[::1]:8891", None, {"host": "::1", "port": 8891}),
     ],
 )
-def test_milter_socket_as_postfix_reaches_it(socket, address, directory):
+def test_milter_socket_as_postfix_reaches_it(socket, address, directory, wait):
+    """Postfix's address, the directory the role makes and what wait_for waits on, for every milter role."""
     values = {**copy.deepcopy(OPENDKIM_OK), "socket": socket}
     settings = services.opendkim_config(values)
-    assert (settings["postfix_milter"], settings["socket_directory"]) == (address, directory)
+    assert (settings["postfix_milter"], settings["socket_directory"], settings["wait"]) == (address, directory, wait)
     dkimpy = services.dkimpy_milter_config({**copy.deepcopy(DKIMPY_OK), "socket": socket, "opendkim_socket": ""})
-    assert (dkimpy["postfix_milter"], dkimpy["socket_directory"]) == (address, directory)
+    assert (dkimpy["postfix_milter"], dkimpy["socket_directory"], dkimpy["wait"]) == (address, directory, wait)
 
 
 def test_dkimpy_milter_defaults_render():

@@ -76,6 +76,7 @@ def test_defaults_enforce_reject_and_tag_quarantine():
     assert "HistoryFile" not in conf
     assert out["postfix_milter"] == "unix:opendmarc/opendmarc.sock"
     assert out["socket_directory"] == "/var/spool/postfix/opendmarc"
+    assert out["wait"] == {"path": "/var/spool/postfix/opendmarc/opendmarc.sock"}
     assert out["ignore_hosts"] == ["127.0.0.1", "::1"]
 
 

@@ -106,6 +106,7 @@ def test_dns_records_from_dkim_key_results():
             "key_type": "rsa",
             "value": "v=DKIM1; k=rsa; p=MIIB",
             "fingerprint": "SHA256:a",
+            "revoked": False,
         },
         {
             "name": "mx1-ed25519._domainkey.example.test",
@@ -114,10 +115,35 @@ def test_dns_records_from_dkim_key_results():
             "key_type": "ed25519",
             "value": None,
             "fingerprint": None,
+            "revoked": False,
         },
     ]
     with pytest.raises(AnsibleFilterError, match="a result has no value"):
         services.opendkim_dns_records([{"domain": "example.test", "selector": "s", "key_type": "rsa"}])
+
+
+def test_dns_records_publish_a_revoked_key_without_its_key():
+    results = [
+        {
+            "domain": "example.test",
+            "selector": "old",
+            "key_type": "ed25519",
+            "value": "v=DKIM1; k=ed25519; p=AAAA",
+            "fingerprint": "SHA256:a",
+        },
+        {
+            "domain": "example.test",
+            "selector": "new",
+            "key_type": "rsa",
+            "value": "v=DKIM1; k=rsa; p=MIIB",
+            "fingerprint": "SHA256:b",
+        },
+    ]
+    revoked = [{"domain": "example.test", "selector": "old", "key_type": "ed25519", "revoked": True}]
+    records = services.opendkim_dns_records(results, revoked)
+    assert records[0]["value"] == "v=DKIM1; k=ed25519; p="
+    assert records[0]["revoked"] is True and records[0]["fingerprint"] is None
+    assert records[1]["value"] == "v=DKIM1; k=rsa; p=MIIB" and records[1]["revoked"] is False
 
 
 def test_dkimpy_milter_key_problems():

@@ -104,7 +104,7 @@ def test_full_rotation_future_active_retired_removed(tmp_path):
     assert items[0]["action"] == "start" and items[0]["due"] is True
 
 
-def test_emergency_revokes_at_switch_and_removes_at_once():
+def test_emergency_revokes_at_switch_and_removes_after_the_grace():
     state = _rotation.empty()
     items = _rotation.plan(state, [SLOT], T0, None, now_domains={"example.test"}, emergency=True)
     assert items[0]["action"] == "start" and items[0]["emergency"] is True
@@ -112,9 +112,33 @@ def test_emergency_revokes_at_switch_and_removes_at_once():
     _rotation.switch(state, [SLOT], {"example.test/mx1-rsa-20261202"}, T0 + 10)
     retired = [s for s in _rotation.selectors(state, SLOT) if s["state"] == "retired"]
     assert retired == [{"name": "mx1-rsa", "state": "retired", "since": "2026-12-02T00:00:10Z", "revoked": True}]
-    assert _rotation.plan(state, [SLOT], T0 + 11, None)[0]["remove"] == ["mx1-rsa"]
+    # Published revoked through the grace (7 days by default), then removed as a retired selector is.
     keys = _rotation.derive_keys([{"domain": "example.test", "selector": "mx1-rsa", "key_type": "rsa"}], state)
     assert [(k["selector"], k["revoked"]) for k in keys] == [("mx1-rsa", True), ("mx1-rsa-20261202", False)]
+    during = _rotation.plan(state, [SLOT], T0 + 11, None)[0]
+    assert during["remove"] == [] and during["revoked"] == ["mx1-rsa"] and during["action"] == "none"
+    assert _rotation.plan(state, [SLOT], T0 + 7 * DAY - 1, None)[0]["remove"] == []
+    after = _rotation.plan(state, [SLOT], T0 + 10 + 7 * DAY, None)
+    assert after[0]["remove"] == ["mx1-rsa"] and after[0]["action"] == "remove"
+    assert _rotation.summary(after)["remove_keys"] == [
+        {"domain": "example.test", "selector": "mx1-rsa", "key_type": "rsa"}
+    ]
+    assert _rotation.forget(state, [SLOT], {"example.test/mx1-rsa"}) == ["example.test/mx1-rsa"]
+    assert [s["name"] for s in _rotation.selectors(state, SLOT)] == ["mx1-rsa-20261202"]
+
+
+def test_a_second_emergency_during_the_grace_revokes_the_new_key_too():
+    state = _rotation.empty()
+    items = _rotation.plan(state, [SLOT], T0, None, now_domains={"example.test"}, emergency=True)
+    _rotation.start(state, [SLOT], items, T0)
+    _rotation.switch(state, [SLOT], {"example.test/mx1-rsa-20261202"}, T0 + 10)
+    items = _rotation.plan(state, [SLOT], T0 + 3600, None, now_domains={"example.test"}, emergency=True)
+    assert items[0]["action"] == "start" and items[0]["selector"] == "mx1-rsa-20261202-2"
+    _rotation.start(state, [SLOT], items, T0 + 3600)
+    _rotation.switch(state, [SLOT], {"example.test/mx1-rsa-20261202-2"}, T0 + 3610)
+    plan = _rotation.plan(state, [SLOT], T0 + 3611, None)[0]
+    assert plan["active"] == "mx1-rsa-20261202-2"
+    assert plan["revoked"] == ["mx1-rsa", "mx1-rsa-20261202"]
 
 
 def test_forced_rotation_only_for_named_domains():
