@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter, _opendkim
+from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter, _opendkim, _postfix
 from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems
 
 
@@ -68,6 +68,17 @@ def _keys(raw: t.Any, pem_dir: t.Optional[str], key_dir: t.Optional[str], p: Pro
     return rows
 
 
+def dual(ed25519_keys: t.Sequence[t.Mapping[str, t.Any]], rsa_keys: t.Any) -> bool:
+    """Whether OpenDKIM's RSA keys (domain, subdomains) cover every ed25519 key: its mail is then RSA-signed too."""
+    if not isinstance(rsa_keys, list):
+        return False
+    covered = {(k.get("domain"), k.get("subdomains", False) is True) for k in rsa_keys if isinstance(k, dict)}
+    return bool(ed25519_keys) and all(
+        (k["domain"], True) in covered or (not k["subdomains"] and (k["domain"], False) in covered)
+        for k in ed25519_keys
+    )
+
+
 def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     """Validate the dkimpy_milter role's variables (names without ``dkimpy_milter_``); return what the templates render.
 
@@ -92,6 +103,9 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
             _input.absolute_path, v["postfix_queue_directory"], f("postfix_queue_directory")
         ),
         "pid_file": v["pid_file"],
+        "default_action": p.check(
+            _input.choice, v.get("default_action", "accept"), f("default_action"), _postfix.MILTER_ACTIONS
+        ),
     }
     if out["socket"] and out["socket"] == v.get("opendkim_socket"):
         p.add("dkimpy_milter_socket and opendkim_socket must differ")
@@ -111,4 +125,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     # it gets the list inline, as a comma-separated dataset.
     out["internal_hosts"] = "csl:" + ",".join(unbracketed(h) for h in internal_hosts)
     _milter.addresses(out)
+    # The postfix role's postfix_milter_actions for this milter: its own default action only where the mail it
+    # signs is RSA-signed by OpenDKIM too (dual signing); else Postfix's global default applies.
+    out["dual"] = dual(keys, v.get("rsa_keys", []))
+    out["postfix_milter_actions"] = {out["postfix_milter"]: out["default_action"]} if out["dual"] else {}
     return out

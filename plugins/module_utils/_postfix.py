@@ -341,6 +341,37 @@ def _milters(value: t.Any, field: str, problems: Problems) -> t.List[str]:
     return [m for m in _list(value, field, lambda v, f: endpoint(v, f, "a milter"), problems) if m]
 
 
+def milter_actions(value: t.Any, field: str, milters: t.Sequence[str], problems: Problems) -> t.Dict[str, str]:
+    """postfix_milter_actions: milter endpoint -> what Postfix does when that milter does not answer.
+
+    Every endpoint must be one of the configured milters, every action one of MILTER_ACTIONS.
+    """
+    if not isinstance(value, dict):
+        problems.add("%s must be a dictionary (milter endpoint: action), got %r" % (field, value))
+        return {}
+    out: t.Dict[str, str] = {}
+    for name, action in value.items():
+        where = "%s[%r]" % (field, name)
+        if name not in milters:
+            problems.add(
+                "%s: %r is not one of the configured milters (%s)" % (field, name, ", ".join(milters) or "none")
+            )
+            continue
+        checked = problems.check(_input.choice, action, where, MILTER_ACTIONS)
+        if checked:
+            out[name] = checked
+    return out
+
+
+def milter_entry(endpoint_: str, actions: t.Mapping[str, str]) -> str:
+    """A milter as main.cf, master.cf and the milter map name it: with its own default_action (Postfix >= 3.0).
+
+    Written without whitespace, so that it is one word in a master.cf -o override too.
+    """
+    action = actions.get(endpoint_)
+    return "{%s,default_action=%s}" % (endpoint_, action) if action else endpoint_
+
+
 def _service(raw: t.Any, field: str, chroot_default: str, problems: Problems) -> t.Optional[t.Dict[str, t.Any]]:
     """One master.cf service, every field checked; None if a field is wrong."""
     if not isinstance(raw, dict):
@@ -385,6 +416,10 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
     postfix_main_cf_extra may set none of them (see :data:`MANAGED`).
     """
     milters = bool(o.get("milters") or o.get("signing_milters"))
+
+    def entries(name: str) -> str:
+        return ", ".join(milter_entry(m, o.get("milter_actions") or {}) for m in o.get(name) or [])
+
     sasl = o.get("submission_enabled")
     policyd_spf = any(s.get("service") == POLICYD_SPF for s in o.get("master_services") or [])
     return [
@@ -482,9 +517,9 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
         (
             "Milters; the signing milters (postfix_signing_milters) only for mynetworks, submission and sendmail.",
             [
-                ("smtpd_milters", ", ".join(o.get("milters") or []) if milters else None),
+                ("smtpd_milters", entries("milters") if milters else None),
                 ("smtpd_milter_maps", "cidr:" + MILTER_MAP if o.get("signing_milters") else None),
-                ("non_smtpd_milters", ", ".join(o.get("non_smtpd_milters") or []) if milters else None),
+                ("non_smtpd_milters", entries("non_smtpd_milters") if milters else None),
                 ("milter_default_action", o.get("milter_default_action") if milters else None),
                 ("milter_protocol", o.get("milter_protocol") if milters else None),
             ],
@@ -567,6 +602,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["header_checks_path"] = HEADER_CHECKS_MAP
     out["signing_milters"] = _milters(v["signing_milters"], f("signing_milters"), p)
     out["non_smtpd_milters"] = _milters(v["non_smtpd_milters"], f("non_smtpd_milters"), p)
+    configured = list(dict.fromkeys(out["milters"] + out["signing_milters"] + out["non_smtpd_milters"]))
+    out["milter_actions"] = milter_actions(v.get("milter_actions", {}), f("milter_actions"), configured, p)
 
     out["forwards"] = forwards(v.get("forward_domains", []), f("forward_domains"), p)
     out["forwards_path"] = FORWARDS_MAP
@@ -621,7 +658,9 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     if boolean(v["submission_enabled"], strict=False):
         submission = dict(v["master_submission"])
         if out["signing_milters"] and all(out["milters"] + out["signing_milters"]):
-            every = ",".join(dict.fromkeys(out["milters"] + out["signing_milters"]))
+            every = ",".join(
+                milter_entry(m, out["milter_actions"]) for m in dict.fromkeys(out["milters"] + out["signing_milters"])
+            )
             submission["args"] = [*submission.get("args", []), "-o smtpd_milters=" + every]
         services.append(submission)
     if out["sender_canonical_maps"] and out["myhostname"]:
@@ -646,7 +685,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["submission_enabled"] = boolean(v["submission_enabled"], strict=False)
     every_milter = out["milters"] + [m for m in out["signing_milters"] if m not in out["milters"]]
     out["non_smtpd_milters"] = list(dict.fromkeys(out["non_smtpd_milters"] + out["signing_milters"]))
-    out["milter_map"] = milter_map(out["mynetworks"], every_milter) if out["signing_milters"] else []
+    every_entry = [milter_entry(m, out["milter_actions"]) for m in every_milter]
+    out["milter_map"] = milter_map(out["mynetworks"], every_entry) if out["signing_milters"] else []
     out["all_milters"] = every_milter
     sections = [{"comment": c, "params": [[n, val] for n, val in ps if val is not None]} for c, ps in main_cf(out)]
     if out["main_cf_extra"]:

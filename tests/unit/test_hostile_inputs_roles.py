@@ -236,6 +236,26 @@ POSTFIX_CASES = [
     ("milter-space", "milters", ["unix:/a b"], ["inet:HOST:PORT"]),
     ("signing-milter-scheme", "signing_milters", ["tcp:1"], ["inet:HOST:PORT"]),
     ("non-smtpd-milters-string", "non_smtpd_milters", "unix:/x", ["must be a list"]),
+    ("milter-actions-list", "milter_actions", ["accept"], ["must be a dictionary"]),
+    (
+        "milter-actions-unknown",
+        "milter_actions",
+        {"unix:/evil.sock": "accept"},
+        ["'unix:/evil.sock' is not one of the configured milters"],
+    ),
+    (
+        "milter-actions-newline",
+        "milter_actions",
+        {"unix:opendkim/opendkim.sock" + NL + "mynetworks = 0.0.0.0/0": "accept"},
+        ["not one of the configured milters"],
+    ),
+    ("milter-actions-action", "milter_actions", {"unix:opendkim/opendkim.sock": "ignore"}, ["must be one of"]),
+    (
+        "milter-actions-brace",
+        "milter_actions",
+        {"unix:opendkim/opendkim.sock": "accept}, inet:evil.example:1"},
+        ["must be one of"],
+    ),
     ("alias-newline-pipe", "aliases", {"root": "admin" + NL + "evil: |/bin/sh -c x"}, ["control characters"]),
     ("alias-pipe", "aliases", {"evil": "|/usr/bin/nc evil.example 25"}, ["local user or an address"]),
     ("alias-file", "aliases", {"evil": "/etc/passwd"}, ["local user or an address"]),
@@ -394,6 +414,8 @@ DKIMPY_CASES = [
     ("key-dir-relative", "key_dir", "keys", ["absolute path"]),
     ("pem-dir-dotdot", "pem_dir", "/etc/dkimkeys/../shadow", ["'..'"]),
     ("queue-newline", "postfix_queue_directory", "/var/spool/postfix" + NL, ["control characters"]),
+    ("default-action", "default_action", "ignore", ["must be one of"]),
+    ("default-action-newline", "default_action", "accept" + NL, ["must be one of"]),
 ]
 
 DOVECOT_CASES = [
@@ -491,6 +513,56 @@ def test_postfix_defaults_render_and_keep_the_relay_invariant():
     rows = [line.split(None, 1) for line in table.splitlines() if line and not line.startswith("#")]
     assert [r[0] for r in rows] == ["127.0.0.0/8", "::ffff:7f00:0/104", "::1/128"]
     assert {r[1] for r in rows} == {"unix:opendkim/opendkim.sock, unix:dkimpy-milter/dkimpy-milter.sock"}
+
+
+def test_postfix_milter_actions_render_everywhere_the_milter_is_named():
+    """A per-milter action reaches smtpd_milters, non_smtpd_milters, the milter map and submission, as one word."""
+    values = copy.deepcopy(POSTFIX_OK)
+    values["milter_actions"] = {"unix:dkimpy-milter/dkimpy-milter.sock": "accept"}
+    settings = services.postfix_config(values)
+    files = postfix_files(settings)
+    assert services.postfix_relay_problems(files) == []
+    dkimpy = "{unix:dkimpy-milter/dkimpy-milter.sock,default_action=accept}"
+    main = _postfix.parse_main_cf(files[0]["content"])
+    assert main["smtpd_milters"] == "unix:opendkim/opendkim.sock"
+    assert main["non_smtpd_milters"] == "unix:opendkim/opendkim.sock, " + dkimpy
+    assert main["milter_default_action"] == "tempfail"
+    master = {tuple(e[:2]): e for e in _postfix.parse_master_cf(files[1]["content"])}
+    assert "-o" in master[("submission", "inet")]
+    assert "smtpd_milters=unix:opendkim/opendkim.sock," + dkimpy in master[("submission", "inet")]
+    table = render("postfix/templates/milters_internal.cidr.j2", postfix_settings=settings)
+    rows = [line.split(None, 1) for line in table.splitlines() if line and not line.startswith("#")]
+    assert {r[1] for r in rows} == {"unix:opendkim/opendkim.sock, " + dkimpy}
+    # The same action for OpenDKIM: both written with it, the global default unchanged.
+    values["milter_actions"]["unix:opendkim/opendkim.sock"] = "tempfail"
+    main = _postfix.parse_main_cf(postfix_files(services.postfix_config(values))[0]["content"])
+    assert main["smtpd_milters"] == "{unix:opendkim/opendkim.sock,default_action=tempfail}"
+
+
+def test_postfix_milter_action_choices_are_one_list():
+    """The argument specs offer exactly the actions the validator takes (MILTER_ACTIONS)."""
+    postfix = yaml.safe_load((ROOT / "roles/postfix/meta/argument_specs.yml").read_text())["argument_specs"]["main"]
+    dkimpy = yaml.safe_load((ROOT / "roles/dkimpy_milter/meta/argument_specs.yml").read_text())
+    dkimpy = dkimpy["argument_specs"]["main"]
+    assert sorted(postfix["options"]["postfix_milter_default_action"]["choices"]) == sorted(_postfix.MILTER_ACTIONS)
+    assert sorted(dkimpy["options"]["dkimpy_milter_default_action"]["choices"]) == sorted(_postfix.MILTER_ACTIONS)
+
+
+@pytest.mark.parametrize(
+    ("rsa_keys", "dual"),
+    [
+        ([{"domain": "example.test", "subdomains": True}], True),
+        ([{"domain": "example.test", "subdomains": False}], False),
+        ([{"domain": "example.org", "subdomains": True}], False),
+        ([], False),
+    ],
+)
+def test_dkimpy_milter_default_action_only_where_rsa_signs_too(rsa_keys, dual):
+    """dkimpy-milter gets its own action (accept) only where OpenDKIM's RSA keys cover every ed25519 key."""
+    settings = services.dkimpy_milter_config({**copy.deepcopy(DKIMPY_OK), "rsa_keys": rsa_keys})
+    assert settings["dual"] is dual
+    expected = {"unix:dkimpy-milter/dkimpy-milter.sock": "accept"} if dual else {}
+    assert settings["postfix_milter_actions"] == expected
 
 
 def test_postfix_managed_parameters_are_what_the_template_writes():
