@@ -55,8 +55,11 @@ sanity: venv host-packages
 unit: venv
 	bash tests/gates/pytest.sh tests/unit
 
+# The integration tests wait on servers as much as they compute: three pytest-xdist workers keep
+# two cores busy (each worker starts its own servers on free ports).
+INTEGRATION_WORKERS ?= 3
 integration: venv host-packages
-	bash tests/gates/pytest.sh tests/integration
+	bash tests/gates/pytest.sh -n $(INTEGRATION_WORKERS) tests/integration
 
 build: venv
 	bash tests/gates/build.sh

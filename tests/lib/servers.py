@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import http.server
 import json
 import os
@@ -152,26 +153,54 @@ def _loopback_addresses() -> set:
     return set(re.findall(r"inet (127\.[0-9.]+)/", out.stdout))
 
 
+# Who uses which alias, shared by every process of a test run (pytest-xdist workers each start
+# their own servers on the same addresses): {address: users}, read and written under a lock.
+_ALIAS_STATE = Path(tempfile.gettempdir()) / "mailauth-loopback-aliases.json"
+
+
+@contextlib.contextmanager
+def _alias_users():
+    """The alias users' table, locked (flock) while the block runs, written back after it."""
+    with open(_ALIAS_STATE.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            users = json.loads(_ALIAS_STATE.read_text()) if _ALIAS_STATE.exists() else {}
+        except ValueError:
+            users = {}
+        yield users
+        _ALIAS_STATE.write_text(json.dumps(users))
+
+
 @contextlib.contextmanager
 def loopback_aliases(*addresses: str):
-    """Make ``addresses`` (127.x) local addresses of ``lo`` for the session; named binds only
-    to interface addresses. Aliases the fixture added are removed afterwards."""
-    added = []
-    present = _loopback_addresses()
-    try:
+    """Make ``addresses`` (127.x) local addresses of ``lo`` while the block runs; named binds only
+    to interface addresses. An alias this helper added is removed by its last user (another test
+    process may still serve on it); an address that was there before is never touched."""
+    with _alias_users() as users:
+        present = _loopback_addresses()
         for address in addresses:
-            if address in present:
-                continue
-            result = subprocess.run(
-                ["ip", "addr", "add", "%s/32" % address, "dev", "lo"], capture_output=True, text=True, check=False
-            )
-            if result.returncode != 0:
-                pytest.fail("cannot add %s to lo (root needed): %s" % (address, result.stderr.strip()))
-            added.append(address)
+            if address in present and address not in users:
+                continue  # not ours
+            if address not in present:
+                result = subprocess.run(
+                    ["ip", "addr", "add", "%s/32" % address, "dev", "lo"], capture_output=True, text=True, check=False
+                )
+                if result.returncode != 0:
+                    pytest.fail("cannot add %s to lo (root needed): %s" % (address, result.stderr.strip()))
+                users[address] = 0  # a count left by a killed run is void once the alias is gone
+            users[address] += 1
+    try:
         yield
     finally:
-        for address in added:
-            subprocess.run(["ip", "addr", "del", "%s/32" % address, "dev", "lo"], capture_output=True, check=False)
+        with _alias_users() as users:
+            for address in addresses:
+                if address not in users:
+                    continue
+                users[address] -= 1
+                if users[address] <= 0:
+                    del users[address]
+                    argv = ["ip", "addr", "del", "%s/32" % address, "dev", "lo"]
+                    subprocess.run(argv, capture_output=True, check=False)
 
 
 # ---------------------------------------------------------------------------------------------
