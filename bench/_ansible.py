@@ -40,3 +40,23 @@ def docker_host(container: str) -> dict[str, str]:
         "ansible_host": container,
         "ansible_python_interpreter": "/usr/bin/python3",
     }
+
+
+def systemd_run_args(image: str) -> list[str]:
+    """The end of a ``docker run`` command for a container that boots systemd (the roles manage their
+    services through systemd units): the host's cgroup tree writable, tmpfs where systemd expects one."""
+    return [
+        "--cgroupns=host",
+        "-v",
+        "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+        "--tmpfs",
+        "/run",
+        "--tmpfs",
+        "/run/lock",
+        "--tmpfs",
+        "/tmp",
+        "--stop-signal",
+        "SIGRTMIN+3",
+        image,
+        "/lib/systemd/systemd",
+    ]

@@ -49,7 +49,7 @@ import time
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from _ansible import COLLECTIONS, VENV_BIN, ansible_env, docker_host
+from _ansible import COLLECTIONS, VENV_BIN, ansible_env, docker_host, systemd_run_args
 
 sys.path.insert(0, str(COLLECTIONS))
 from ansible_collections.mailauth.core.plugins.module_utils import _dkim, _txt
@@ -249,17 +249,7 @@ def start_container(spec: dict, systemd: bool = True) -> None:
     args = ["run", "-d", "--name", spec["name"], "--hostname", spec["host"] + ".bench.example"]
     args += ["--network", NETWORK, "--ip", spec["address"]]
     if systemd:
-        args += ["--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run"]
-        args += [
-            "--tmpfs",
-            "/run/lock",
-            "--tmpfs",
-            "/tmp",
-            "--stop-signal",
-            "SIGRTMIN+3",
-            IMAGE,
-            "/lib/systemd/systemd",
-        ]
+        args += systemd_run_args(IMAGE)
     else:
         args += [IMAGE, "/bin/sleep", "infinity"]
     docker(*args)
