@@ -15,7 +15,9 @@ docker ps -aq --filter label=owner=molecule | xargs -r docker rm -f >/dev/null
 # A third argument is the Ansible tags to skip (ANSIBLE_SKIP_TAGS).
 run_one() {
   local s=$1 d=$2 skip=${3:-} log=tests/output/molecule-$1-$2.log start=$SECONDS
-  if env ${skip:+ANSIBLE_SKIP_TAGS=$skip} MOLECULE_DISTRO=$d molecule test -s "$s" >"$log" 2>&1; then
+  local vars=(MOLECULE_DISTRO="$d")
+  [ -n "$skip" ] && vars+=(ANSIBLE_SKIP_TAGS="$skip")
+  if env "${vars[@]}" molecule test -s "$s" >"$log" 2>&1; then
     echo "molecule $s on $d: passed in $((SECONDS - start)) s (log $log)" >"${log%.log}.result"
   else
     { echo "molecule $s on $d: FAILED after $((SECONDS - start)) s; last lines of $log:"; tail -60 "$log"; } >"${log%.log}.result"
