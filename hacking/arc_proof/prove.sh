@@ -76,6 +76,23 @@ for h in $hosts; do docker exec "arc-${h%%:*}" bash -c 'echo "nameserver 172.30.
 play "$here/lab.yml" >/dev/null
 sleep 2
 
+# The symbols the role lets run (one list, in _arc.py), and the check of rspamd's log against them: the
+# symbols of every scanned message are among those (rspamd's settings rule applied; its own "apply settings"
+# line is at info level, shown when the log has it).
+allowed=$(PYTHONPATH="$root/.cache/collections" python3 -c \
+    'from ansible_collections.mailauth.core.plugins.module_utils import _arc; print(" ".join(_arc.SYMBOLS))')
+symbols_check='
+import re, sys
+allowed = set(sys.argv[1:])
+log = open("/var/log/rspamd/rspamd.log", errors="replace").read()
+applied = re.findall(r"apply settings according to rule (\S+)", log)
+scans = re.findall(r"\(default: [^\[]*\[[^\]]*\] \[(.*?)\]\), len: ", log)
+seen = {name for scan in scans for name in re.findall(r"(?:^|,)([A-Z][A-Z0-9_]*)\(", scan)}
+print("%d scans, settings applied %d times (%s), symbols %s" % (len(scans), len(applied), " ".join(sorted(set(applied))), " ".join(sorted(seen))))
+if not scans or seen - allowed:
+    print("NOT ARC-only: symbols outside the settings: %s" % " ".join(sorted(seen - allowed)))
+    sys.exit(1)
+'
 fail=0
 for d in 12 13; do
     echo "== Debian $d"
@@ -88,6 +105,11 @@ for d in 12 13; do
     c --subject "footer-$d" --dkim fail --cv pass --arc pass
     docker exec "arc-rcv$d" python3 /usr/local/bin/arc-proof tamper --subject "plain-$d" --new-subject "tampered-$d"
     c --subject "tampered-$d" --cv fail --arc fail
+    echo "-- rspamd ran the ARC-only settings on every message, and no symbol outside them"
+    for h in fwd$d rcv$d; do
+        docker exec "arc-$h" python3 -c "$symbols_check" $allowed | sed "s/^/  $h /"
+        [ "${PIPESTATUS[0]}" = 0 ] || fail=1
+    done
     echo "-- rspamd processes (RSS KiB, CPU seconds) on fwd$d and rcv$d"
     for h in fwd$d rcv$d; do
         docker exec "arc-$h" ps -C rspamd -o rss=,cputime=,args= | sed "s/^/  $h /"

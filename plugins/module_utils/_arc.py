@@ -18,8 +18,9 @@ import typing as t
 from ansible_collections.mailauth.core.plugins.module_utils import _input, _milter, _rspamd_dkim
 from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems
 
-# The rspamd plugins the role keeps; every other installed plugin gets ``enabled = false``.
-KEPT_PLUGINS = ("arc", "milter_headers")
+# The rspamd plugins the role keeps; every other installed plugin gets ``enabled = false``. ``settings``
+# applies the rules of local.d/settings.conf (only the ARC and signing symbols run).
+KEPT_PLUGINS = ("arc", "milter_headers", "settings")
 # The symbols that may run (the settings rule): ARC's and what its results need.
 SYMBOLS = (
     "ARC_CHECK",
@@ -32,6 +33,10 @@ SYMBOLS = (
     "ARC_SIGNED",
     "MILTER_HEADERS",
 )
+# Every address, as the settings rule for all messages matches it. rspamd's settings plugin compares an
+# address with a /0 network for equality (a mask of 0 means "no mask" in check_ip_setting): "0.0.0.0/0"
+# matches 0.0.0.0 only. Two halves per family match every address.
+ALL_ADDRESSES = ("0.0.0.0/1", "128.0.0.0/1", "::/1", "8000::/1")
 # rspamd's actions the role switches off (null): rspamd never acts on a message, whatever its score.
 ACTIONS = ("reject", "add_header", "rewrite_subject", "greylist")
 # rspamd's workers the role switches off: the proxy (milter, self_scan) does all the work.
@@ -229,7 +234,7 @@ def files(s: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[str]]]:
                 "}",
                 "arc_only_all {",
                 "  priority = low;",
-                '  ip = ["0.0.0.0/0", "::/0"];',
+                "  ip = [%s];" % ", ".join(q(x) for x in ALL_ADDRESSES),
                 "  apply {",
                 "    symbols_enabled = [%s];" % ", ".join(q(x) for x in s["symbols"]),
                 "  }",

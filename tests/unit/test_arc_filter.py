@@ -8,6 +8,8 @@ Every problem is reported in one message that names its variable, before anythin
 from __future__ import annotations
 
 import copy
+import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,7 @@ OK = {
     "socket": "local:/var/spool/postfix/rspamd/milter.sock",
     "postfix_queue_directory": "/var/spool/postfix",
     "nameservers": ["192.0.2.53"],
-    "plugins": ["arc", "milter_headers", "rbl", "dmarc", "spf", "dkim_signing"],
+    "plugins": ["arc", "milter_headers", "rbl", "dmarc", "spf", "dkim_signing", "settings"],
     "dkim_signing": False,
     "dkim_keys": [],
     "dkim_source_key_dir": "/etc/dkimkeys",
@@ -104,6 +106,20 @@ def test_only_the_arc_plugins_stay_on_and_the_other_workers_are_off():
     assert 'use = ["authentication-results"];' in headers and "remove = 0;" in headers
     # A broken chain is reported as arc=fail (RFC 8617), not rspamd's own "reject".
     assert 'fail = "ARC_REJECT";' in headers and 'reject = "MAILAUTH_ARC_UNUSED";' in headers
+
+
+def test_the_settings_rules_apply_to_every_message():
+    """rspamd compares an address with a /0 network for equality: every address is two /1 halves per family."""
+    written = files()
+    assert "/etc/rspamd/override.d/settings.conf" not in written  # the plugin that applies the rules runs
+    settings = written["/etc/rspamd/local.d/settings.conf"]["content"]
+    assert "/0" not in settings
+    line = next(x for x in settings.splitlines() if x.strip().startswith("ip = "))
+    halves = [ipaddress.ip_network(x) for x in re.findall(r'"([^"]+)"', line)]
+    for version, everything in ((4, "0.0.0.0/0"), (6, "::/0")):
+        family = [n for n in halves if n.version == version]
+        assert list(ipaddress.collapse_addresses(family)) == [ipaddress.ip_network(everything)]
+        assert all(n.prefixlen > 0 for n in family)
 
 
 def test_the_milter_socket_for_rspamd_and_for_postfix():
