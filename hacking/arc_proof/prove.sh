@@ -79,8 +79,8 @@ sleep 2
 # The symbols the role lets run (one list, in _arc.py), and the check of rspamd's log against them: the
 # symbols of every scanned message are among those (rspamd's settings rule applied; its own "apply settings"
 # line is at info level, shown when the log has it).
-allowed=$(PYTHONPATH="$root/.cache/collections" python3 -c \
-    'from ansible_collections.mailauth.core.plugins.module_utils import _arc; print(" ".join(_arc.SYMBOLS))')
+read -r -a allowed <<<"$(PYTHONPATH="$root/.cache/collections" python3 -c \
+    'from ansible_collections.mailauth.core.plugins.module_utils import _arc; print(" ".join(_arc.SYMBOLS))')"
 symbols_check='
 import re, sys
 allowed = set(sys.argv[1:])
@@ -107,7 +107,7 @@ for d in 12 13; do
     c --subject "tampered-$d" --cv fail --arc fail
     echo "-- rspamd ran the ARC-only settings on every message, and no symbol outside them"
     for h in fwd$d rcv$d; do
-        docker exec "arc-$h" python3 -c "$symbols_check" $allowed | sed "s/^/  $h /"
+        docker exec "arc-$h" python3 -c "$symbols_check" "${allowed[@]}" | sed "s/^/  $h /"
         [ "${PIPESTATUS[0]}" = 0 ] || fail=1
     done
     echo "-- rspamd processes (RSS KiB, CPU seconds) on fwd$d and rcv$d"
