@@ -160,15 +160,18 @@ _ALIAS_STATE = Path(tempfile.gettempdir()) / "mailauth-loopback-aliases.json"
 
 @contextlib.contextmanager
 def _alias_users():
-    """The alias users' table, locked (flock) while the block runs, written back after it."""
+    """The alias users' table, locked (flock) while the block runs, written back after it, also when the
+    block fails (an alias it added before failing stays counted, so that its last user removes it)."""
     with open(_ALIAS_STATE.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             users = json.loads(_ALIAS_STATE.read_text()) if _ALIAS_STATE.exists() else {}
         except ValueError:
             users = {}
-        yield users
-        _ALIAS_STATE.write_text(json.dumps(users))
+        try:
+            yield users
+        finally:
+            _ALIAS_STATE.write_text(json.dumps(users))
 
 
 @contextlib.contextmanager
