@@ -37,8 +37,10 @@ Configurations:
 
 ARC sealing: with ``arc_domain`` set the role's rspamd seals every message, mail submitted on the
 host included (``sign_local``). The role has no per-sender switch, so the playbook adds a settings
-rule of the bench's own (``/etc/rspamd/rspamd.conf.local``) that disables ``ARC_SIGNED`` for the
-senders of the rspamd signing-only rows; the ARC row's sender gets the role's configuration as it is.
+rule of the bench's own (``/etc/rspamd/rspamd.conf.local``) that enables the role's symbols but
+``ARC_SIGNED`` for the senders of the rspamd signing-only rows (rspamd applies one settings rule per
+message, so the rule lists the role's symbols itself); the ARC row's sender gets the role's
+configuration as it is.
 
 Before the runs each configuration sends one message to a dumping smtp-sink; the DKIM-Signature
 algorithms and ARC-Seal it carries are shown, every signature and the ARC chain are verified with

@@ -27,6 +27,7 @@ import re
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _files, _input
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import DKIM_KEY_TYPES
 from ansible_collections.mailauth.core.plugins.module_utils._input import InputError
 
 FORMAT = 1
@@ -127,7 +128,7 @@ def slots_from_keys(keys: t.Sequence[t.Mapping[str, t.Any]], field: str = "slots
         if not isinstance(key, t.Mapping):
             raise InputError("%s must be a dictionary, got %r" % (where, key))
         domain = _input.domain(key.get("domain"), where + ".domain")
-        key_type = _input.choice(key.get("key_type", "rsa"), where + ".key_type", ("rsa", "ed25519"))
+        key_type = _input.choice(key.get("key_type", "rsa"), where + ".key_type", DKIM_KEY_TYPES)
         selector = _input.selector(key.get("slot") or key.get("selector"), where + ".selector")
         k = slot_key(domain, key_type, selector)
         if k not in seen:
@@ -219,13 +220,15 @@ def plan(
     now_domains: t.Optional[t.Collection[str]] = None,
     emergency: bool = False,
     active_since: t.Optional[t.Callable[[Slot, str], t.Optional[float]]] = None,
+    now_key_types: t.Optional[t.Collection[str]] = None,
 ) -> t.List[t.Dict[str, t.Any]]:
     """What a run does to each slot, one dict per slot: action start, switch, remove or none.
 
-    start: no future selector, and the slot is in now_domains (a forced or emergency rotation) or its
-    active selector is older than interval. switch: a future selector exists (the run switches it once
-    every authoritative nameserver serves it). remove: retired selectors whose grace is over (revoked ones too:
-    a revoked selector is published with an empty ``p=`` through the grace).
+    start: no future selector, and the slot is in now_domains and, where now_key_types is not empty, of one
+    of those key types (a forced or emergency rotation), or its active selector is older than interval.
+    switch: a future selector exists (the run switches it once every authoritative nameserver serves it).
+    remove: retired selectors whose grace is over (revoked ones too: a revoked selector is published with an
+    empty ``p=`` through the grace).
     A slot may need a removal and a start or switch at once: ``remove`` lists the selectors to remove
     whatever the action. active_since(slot, name) supplies a start time when the state has none
     (the host's key file time).
@@ -240,7 +243,11 @@ def plan(
             since = active_since(slot, active["name"])
         # Revoked selectors too stay published (revoked) through the grace, then go as retired ones do.
         remove = [x["name"] for x in by_state["retired"] if (epoch(x.get("since"), "since") or 0) + grace <= now]
-        forced = now_domains is not None and slot["domain"] in now_domains
+        forced = (
+            now_domains is not None
+            and slot["domain"] in now_domains
+            and (not now_key_types or slot["key_type"] in now_key_types)
+        )
         item = {
             "domain": slot["domain"],
             "key_type": slot["key_type"],

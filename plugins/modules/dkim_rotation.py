@@ -91,6 +91,14 @@ options:
     type: list
     elements: str
     default: []
+  now_key_types:
+    description:
+      - With O(now_domains), start the rotation only for the slots of these key types (C(rsa), C(ed25519));
+        empty, every key type of the domains. Scheduled rotations (O(interval)) are not filtered.
+    type: list
+    elements: str
+    choices: [rsa, ed25519]
+    default: []
   emergency:
     description:
       - With O(now_domains), an emergency rotation, the selector it replaces is revoked at the switch
@@ -201,6 +209,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input, _rotation
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import DKIM_KEY_TYPES
 
 
 def main() -> None:
@@ -217,6 +226,7 @@ def main() -> None:
             short_grace=dict(type="str", default="refuse", choices=["refuse", "warn"]),
             template=dict(type="str", default=_rotation.DEFAULT_TEMPLATE),
             now_domains=dict(type="list", elements="str", default=[]),
+            now_key_types=dict(type="list", elements="str", default=[], choices=list(DKIM_KEY_TYPES)),
             emergency=dict(type="bool", default=False),
             key_dir=dict(type="path", default="/etc/dkimkeys"),
             selectors=dict(type="list", elements="str", default=[]),
@@ -266,7 +276,10 @@ def main() -> None:
             except OSError:
                 return None
 
-        items = _rotation.plan(state, slots, now, interval, grace, template, set(now_domains), p["emergency"], key_time)
+        now_key_types = set(p["now_key_types"])
+        items = _rotation.plan(
+            state, slots, now, interval, grace, template, set(now_domains), p["emergency"], key_time, now_key_types
+        )
         done, changed, warning = [], False, ""
         if step == "start":
             done = _rotation.start(state, slots, items, now)
@@ -280,7 +293,7 @@ def main() -> None:
             if not module.check_mode:
                 _rotation.save(p["path"], state)
             items = _rotation.plan(
-                state, slots, now, interval, grace, template, set(now_domains), p["emergency"], key_time
+                state, slots, now, interval, grace, template, set(now_domains), p["emergency"], key_time, now_key_types
             )
         lock = _rotation.lock_info(p["lock_path"])
         if step == "lock":

@@ -105,3 +105,18 @@ def test_publish_wait_switch_remove_after_grace(zones, module_runner, tmp_path):
     # a run with nothing due changes nothing
     again = module_runner("dkim_rotation", dict(common, step="forget", now=T0 + 8 * DAY, selectors=due["remove"]))
     assert not again["changed"]
+
+
+def test_now_key_types_starts_only_those_slots(module_runner, tmp_path):
+    """rotate_dkim_key_types: a dual-signing domain rotates its ed25519 selector alone; a bad type is refused."""
+    state = {"path": str(tmp_path / "dkim-rotation.json"), "lock_path": str(tmp_path / "lock")}
+    slots = [*SLOTS, {"domain": "example.test", "selector": "mx1-ed25519", "key_type": "ed25519"}]
+    common = dict(state, slots=slots, key_dir=str(tmp_path / "keys"), now=T0, now_domains=["example.test"])
+    for check_mode in (True, False):
+        result = module_runner("dkim_rotation", dict(common, step="start", now_key_types=["ed25519"]), check=check_mode)
+        assert result["changed"] and result["switch"] == ["example.test/mx1-ed25519-20261202"], result
+        assert Path(state["path"]).exists() is not check_mode
+    again = module_runner("dkim_rotation", dict(common, step="start", now_key_types=["ed25519"]))
+    assert not again["changed"] and again["switch"] == ["example.test/mx1-ed25519-20261202"]
+    bad = module_runner("dkim_rotation", dict(common, step="start", now_key_types=["dsa"]))
+    assert bad.get("failed") and "now_key_types" in bad["msg"]

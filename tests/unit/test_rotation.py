@@ -148,6 +148,29 @@ def test_forced_rotation_only_for_named_domains():
     assert items[1]["emergency"] is False
 
 
+def test_forced_rotation_only_for_named_key_types():
+    # Dual signing: rotate only the ed25519 selector now; the RSA slot of the same domain is left alone.
+    items = _rotation.plan(
+        _rotation.empty(), [SLOT, ED], T0, None, now_domains={"example.test"}, now_key_types={"ed25519"}
+    )
+    assert [i["action"] for i in items] == ["none", "start"]
+    assert items[1]["selector"] == "mx1-ed25519-20261202"
+    # empty: every key type of the named domains
+    items = _rotation.plan(_rotation.empty(), [SLOT, ED], T0, None, now_domains={"example.test"}, now_key_types=set())
+    assert [i["action"] for i in items] == ["start", "start"]
+    # a scheduled rotation that is due is not filtered by key type
+    items = _rotation.plan(
+        _rotation.empty(),
+        [SLOT, ED],
+        T0,
+        1,
+        now_domains=set(),
+        now_key_types={"ed25519"},
+        active_since=lambda slot, name: T0 - DAY,
+    )
+    assert [i["action"] for i in items] == ["start", "start"]
+
+
 def test_resume_reuses_the_future_name():
     state = _rotation.empty()
     items = _rotation.plan(state, [SLOT], T0, None, now_domains={"example.test"})
