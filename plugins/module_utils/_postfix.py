@@ -518,7 +518,10 @@ def main_cf(o: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[t.Tuple[str,
             "Milters; the signing milters (postfix_signing_milters) only for mynetworks, submission and sendmail.",
             [
                 ("smtpd_milters", entries("milters") if milters else None),
-                ("smtpd_milter_maps", "cidr:" + MILTER_MAP if o.get("signing_milters") else None),
+                (
+                    "smtpd_milter_maps",
+                    "cidr:" + MILTER_MAP if o.get("signing_milters") or o.get("inbound_milters") else None,
+                ),
                 ("non_smtpd_milters", entries("non_smtpd_milters") if milters else None),
                 ("milter_default_action", o.get("milter_default_action") if milters else None),
                 ("milter_protocol", o.get("milter_protocol") if milters else None),
@@ -601,6 +604,14 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     out["header_checks"] = [r for r in _list(v.get("header_checks", []), f("header_checks"), header_check, p) if r]
     out["header_checks_path"] = HEADER_CHECKS_MAP
     out["signing_milters"] = _milters(v["signing_milters"], f("signing_milters"), p)
+    # Milters only mail from outside gets (OpenDKIM verifying only, where rspamd signs): a subset of milters.
+    out["inbound_milters"] = _milters(v.get("inbound_milters", []), f("inbound_milters"), p)
+    for m in out["inbound_milters"]:
+        if m and m not in out["milters"]:
+            p.add(
+                "%s: %r is not one of postfix_milters (%s)"
+                % (f("inbound_milters"), m, ", ".join(out["milters"]) or "none")
+            )
     out["non_smtpd_milters"] = _milters(v["non_smtpd_milters"], f("non_smtpd_milters"), p)
     configured = list(dict.fromkeys(out["milters"] + out["signing_milters"] + out["non_smtpd_milters"]))
     out["milter_actions"] = milter_actions(v.get("milter_actions", {}), f("milter_actions"), configured, p)
@@ -657,10 +668,8 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     services = list(v["master_services_base"])
     if boolean(v["submission_enabled"], strict=False):
         submission = dict(v["master_submission"])
-        if out["signing_milters"] and all(out["milters"] + out["signing_milters"]):
-            every = ",".join(
-                milter_entry(m, out["milter_actions"]) for m in dict.fromkeys(out["milters"] + out["signing_milters"])
-            )
+        if (out["signing_milters"] or out["inbound_milters"]) and all(out["milters"] + out["signing_milters"]):
+            every = ",".join(milter_entry(m, out["milter_actions"]) for m in trusted_milters(out))
             submission["args"] = [*submission.get("args", []), "-o smtpd_milters=" + every]
         services.append(submission)
     if out["sender_canonical_maps"] and out["myhostname"]:
@@ -684,9 +693,15 @@ def build(v: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     p.raise_any()
     out["submission_enabled"] = boolean(v["submission_enabled"], strict=False)
     every_milter = out["milters"] + [m for m in out["signing_milters"] if m not in out["milters"]]
-    out["non_smtpd_milters"] = list(dict.fromkeys(out["non_smtpd_milters"] + out["signing_milters"]))
-    every_entry = [milter_entry(m, out["milter_actions"]) for m in every_milter]
-    out["milter_map"] = milter_map(out["mynetworks"], every_entry) if out["signing_milters"] else []
+    out["non_smtpd_milters"] = list(
+        dict.fromkeys([m for m in out["non_smtpd_milters"] if m not in out["inbound_milters"]] + out["signing_milters"])
+    )
+    trusted_entries = [milter_entry(m, out["milter_actions"]) for m in trusted_milters(out)]
+    out["milter_map"] = (
+        milter_map(out["mynetworks"], trusted_entries or ["DISABLE"])
+        if out["signing_milters"] or out["inbound_milters"]
+        else []
+    )
     out["all_milters"] = every_milter
     sections = [{"comment": c, "params": [[n, val] for n, val in ps if val is not None]} for c, ps in main_cf(out)]
     if out["main_cf_extra"]:
@@ -804,6 +819,12 @@ def relay_problems(main_cf: str, master_cf: str, allow_open_networks: bool = Fal
                 except InputError as err:
                     problems.append(str(err))
     return problems
+
+
+def trusted_milters(o: t.Mapping[str, t.Any]) -> t.List[str]:
+    """The milters of trusted clients (mynetworks, submission): all but the inbound ones, then the signing ones."""
+    inbound = o.get("inbound_milters") or []
+    return list(dict.fromkeys([m for m in o["milters"] if m not in inbound] + list(o.get("signing_milters") or [])))
 
 
 def milter_map(networks: t.Sequence[str], milters: t.Sequence[str]) -> t.List[t.List[str]]:

@@ -539,6 +539,38 @@ def test_postfix_milter_actions_render_everywhere_the_milter_is_named():
     assert main["smtpd_milters"] == "{unix:opendkim/opendkim.sock,default_action=tempfail}"
 
 
+def test_postfix_inbound_milters_skip_trusted_clients():
+    """OpenDKIM verifying only (rspamd signs): mail from outside gets it, mynetworks, submission and sendmail do not."""
+    values = copy.deepcopy(POSTFIX_OK)
+    opendkim, rspamd = "unix:opendkim/opendkim.sock", "unix:rspamd/milter.sock"
+    values.update(milters=[opendkim, rspamd], signing_milters=[], non_smtpd_milters=[opendkim, rspamd])
+    values["inbound_milters"] = [opendkim]
+    settings = services.postfix_config(values)
+    files = postfix_files(settings)
+    assert services.postfix_relay_problems(files) == []
+    main = _postfix.parse_main_cf(files[0]["content"])
+    assert main["smtpd_milters"] == opendkim + ", " + rspamd  # the order kept: OpenDKIM's results first
+    assert main["non_smtpd_milters"] == rspamd
+    assert main["smtpd_milter_maps"] == "cidr:" + _postfix.MILTER_MAP
+    master = {tuple(e[:2]): e for e in _postfix.parse_master_cf(files[1]["content"])}
+    assert "smtpd_milters=" + rspamd in master[("submission", "inet")]
+    table = render("postfix/templates/milters_internal.cidr.j2", postfix_settings=settings)
+    rows = [line.split(None, 1) for line in table.splitlines() if line and not line.startswith("#")]
+    assert {r[1] for r in rows} == {rspamd}
+    # Only inbound milters: trusted clients get none (DISABLE in the map, an empty list on submission).
+    values.update(milters=[opendkim], non_smtpd_milters=[opendkim], inbound_milters=[opendkim])
+    settings = services.postfix_config(values)
+    files = postfix_files(settings)
+    main = _postfix.parse_main_cf(files[0]["content"])
+    assert main["smtpd_milters"] == opendkim and main.get("non_smtpd_milters", "") == ""
+    table = render("postfix/templates/milters_internal.cidr.j2", postfix_settings=settings)
+    assert {line.split(None, 1)[1] for line in table.splitlines() if line and not line.startswith("#")} == {"DISABLE"}
+    # Not one of postfix_milters: refused, naming the variable.
+    values["inbound_milters"] = ["unix:other/other.sock"]
+    with pytest.raises(Exception, match="postfix_inbound_milters"):
+        services.postfix_config(values)
+
+
 def test_postfix_milter_action_choices_are_one_list():
     """The argument specs offer exactly the actions the validator takes (MILTER_ACTIONS)."""
     postfix = yaml.safe_load((ROOT / "roles/postfix/meta/argument_specs.yml").read_text())["argument_specs"]["main"]
