@@ -19,7 +19,9 @@ Usage:
       For each TOKEN, the DKIM verdicts of the last message whose header contains it (null if
       none), against the TXT records of FILE (JSON {"<selector>._domainkey.<domain>": value}),
       not DNS.
-Prints JSON. Each DKIM verdict is {"d", "s", "a", "h", "result" (pass or fail), "ok", "reason"}.
+Prints JSON. Each DKIM verdict is {"d", "s", "a", "h", "result" (pass or fail), "ok", "reason"}. For one
+message, "arc" is dkimpy's ARC verdict (dkim.arc_verify): {"cv" (none, pass or fail), "reason",
+"sets" (the number of ARC sets), "seals" (each set's instance, as-domain, as-selector, cv, as-valid, ams-valid)}.
 """
 
 from __future__ import annotations
@@ -59,6 +61,22 @@ def dkim_verdicts(raw: bytes, dnsfunc: DnsFunc = None) -> list[dict]:
         entry.update(result="pass" if ok else "fail", ok=ok, reason=reason)
         out.append(entry)
     return out
+
+
+def arc_verdict(raw: bytes) -> dict:
+    """dkimpy's verdict on the message's ARC chain (RFC 8617), keys from DNS."""
+
+    def text(value: object) -> object:
+        return value.decode() if isinstance(value, bytes) else value
+
+    cv, results, reason = dkim.arc_verify(raw)
+    keys = ("instance", "as-domain", "as-selector", "cv", "as-valid", "ams-valid")
+    return {
+        "cv": text(cv) if cv is not None else "none",
+        "reason": str(text(reason)),
+        "sets": len(results),
+        "seals": [{key: text(r.get(key)) for key in keys} for r in results],
+    }
 
 
 def org_aligned(a: str, b: str, strict: bool) -> bool:
@@ -118,6 +136,7 @@ def by_message_id(box: mailbox.Mailbox, message_id: str, client_ip: str, helo: s
         "dmarc_policy": policy,
         "dmarc": "pass" if (dkim_aligned or spf_aligned) else "fail",
         "dmarc_aligned_by": [n for n, ok in (("dkim", dkim_aligned), ("spf", spf_aligned)) if ok],
+        "arc": arc_verdict(raw),
         "tampered": tamper,
     }
 
