@@ -207,7 +207,10 @@ def files(s: t.Mapping[str, t.Any]) -> t.List[t.Tuple[str, t.List[str]]]:
                 "extended_spam_headers = false;",
                 "routines {",
                 "  authentication-results {",
-                "    remove = 0;",
+                # rspamd's default (and 0) removes EVERY field of that name before it adds its own
+                # (milter_headers.lua: `if remove then`, and 0 is true in Lua; 0 = all in the milter
+                # reply): OpenDKIM's, OpenDMARC's and the SPF policy's results would be lost. Seen in the lab.
+                "    remove = false;",
                 "    # RFC 8617 results: a broken chain is arc=fail (rspamd says reject; that key points nowhere).",
                 "    arc_symbols {",
                 '      pass = "ARC_ALLOW";',

@@ -103,7 +103,7 @@ def test_only_the_arc_plugins_stay_on_and_the_other_workers_are_off():
     actions = written["/etc/rspamd/local.d/actions.conf"]["content"]
     assert "reject = null;" in actions and "add_header = null;" in actions
     headers = written["/etc/rspamd/local.d/milter_headers.conf"]["content"]
-    assert 'use = ["authentication-results"];' in headers and "remove = 0;" in headers
+    assert 'use = ["authentication-results"];' in headers and "remove = false;" in headers
     # A broken chain is reported as arc=fail (RFC 8617), not rspamd's own "reject".
     assert 'fail = "ARC_REJECT";' in headers and 'reject = "MAILAUTH_ARC_UNUSED";' in headers
 
