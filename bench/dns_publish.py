@@ -231,22 +231,13 @@ class PrimaryOnly(servers.BindServers):
         if notify not in text:
             raise SystemExit("bench: the BIND fixture's notify options changed; update PrimaryOnly.start()")
         conf.write_text(text.replace(notify, "notify no;"))
-        log = primary / "named.log"
-        self.log_path = log
-        self.procs["primary"] = subprocess.Popen(
-            [self.named, "-g", "-n", "1", "-c", str(conf)],
-            stdout=open(log, "wb"),  # noqa: SIM115 - lives as long as the process
-            stderr=subprocess.STDOUT,
-            cwd=str(primary),
+        self.log_path = primary / "named.log"
+        self.procs["primary"] = servers.start_named(
+            conf,
+            lambda: all(self.serial(z) >= 1000 for z in self.zones),
+            "named serving %s" % ", ".join(self.zones),
+            60,
         )
-        try:
-            for zone in self.zones:
-                servers._wait(
-                    lambda z=zone: self.serial(z) >= 1000, 60, "named serving %s" % zone, self.procs["primary"], log
-                )
-        except Exception:
-            self.stop()
-            raise
 
     def request_counts(self) -> tuple[int, int]:
         """(QUERY, UPDATE) requests the primary received so far."""

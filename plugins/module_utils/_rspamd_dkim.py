@@ -14,12 +14,12 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.mailauth.core.plugins.module_utils import _input, _rspamd_keys
+from ansible_collections.mailauth.core.plugins.module_utils._dkim_record import DKIM_KEY_TYPES
 from ansible_collections.mailauth.core.plugins.module_utils._settings import Problems
 
 # The plugin and the symbol signing needs (kept beside ARC's).
 PLUGIN = "dkim_signing"
 SYMBOLS = ("DKIM_SIGNED",)
-KEY_TYPES = ("rsa", "ed25519")
 SAFE_PATH = r"/[A-Za-z0-9._+-]+(?:/[A-Za-z0-9._+-]+)*"
 
 
@@ -50,7 +50,7 @@ def build(v: t.Mapping[str, t.Any], p: Problems) -> t.Dict[str, t.Any]:
             continue
         domain = p.check(_input.domain, k.get("domain"), where + ".domain")
         selector = p.check(_input.selector, k.get("selector"), where + ".selector")
-        key_type = p.check(_input.choice, k.get("key_type", "rsa"), where + ".key_type", KEY_TYPES)
+        key_type = p.check(_input.choice, k.get("key_type", "rsa"), where + ".key_type", DKIM_KEY_TYPES)
         if k.get("subdomains"):
             p.add(
                 "%s.subdomains: rspamd signs the From: domain exactly (use_esld = false); list each subdomain"

@@ -25,7 +25,7 @@ from pathlib import Path
 import authres
 import pytest
 from header_checks import cleanup
-from servers import _stop, _wait, dns_query, free_port
+from servers import _stop, dns_query, free_port, named_options, start_named
 
 from ansible_collections.mailauth.core.plugins.module_utils import _spf_policy
 
@@ -96,21 +96,14 @@ def named(tmp_path_factory):
     work = tmp_path_factory.mktemp("spf-named")
     port = free_port(ADDRESS)
     (work / "test.db").write_text(ZONE)
-    (work / "named.conf").write_text(
-        'options { directory "%s"; pid-file "%s/named.pid"; session-keyfile "%s/session.key";\n'
-        "  listen-on port %d { %s; }; listen-on-v6 { none; }; recursion no; allow-query { any; };\n"
-        "  dnssec-validation no; };\n"
-        'zone "test" { type primary; file "%s/test.db"; };\n'
-        'zone "broken.test" { type primary; file "%s/missing.db"; };\n' % (work, work, work, port, ADDRESS, work, work)
+    conf = work / "named.conf"
+    conf.write_text(
+        named_options(work, port, [ADDRESS])
+        + 'zone "test" { type primary; file "%s/test.db"; };\n' % work
+        + 'zone "broken.test" { type primary; file "%s/missing.db"; };\n' % work
     )
-    log = work / "named.log"
-    proc = subprocess.Popen(
-        ["/usr/sbin/named", "-g", "-n", "1", "-c", str(work / "named.conf")],
-        stdout=open(log, "wb"),  # noqa: SIM115 - the file lives as long as the process
-        stderr=subprocess.STDOUT,
-    )
+    proc = start_named(conf, lambda: dns_query(ADDRESS, port, "test.", "SOA").answer, "named for the SPF policy")
     try:
-        _wait(lambda: dns_query(ADDRESS, port, "test.", "SOA").answer, 30.0, "named for the SPF policy", proc, log)
         yield port
     finally:
         _stop(proc)

@@ -11,7 +11,6 @@ means, and each remaining difference with the RFC's reason, is in docs/lint-rfc7
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import dns.zone
 import pytest
 import spf
 import yaml
-from servers import _stop, _wait, dns_query, free_port, loopback_aliases
+from servers import _stop, dns_query, free_port, loopback_aliases, named_options, start_named
 
 from ansible_collections.mailauth.core.plugins.module_utils import _dns_info
 from ansible_collections.mailauth.core.plugins.module_utils._names import RecordError
@@ -180,28 +179,13 @@ class SuiteServer:
             )
         conf = self.workdir / "named.conf"
         conf.write_text(
-            "options {\n"
-            '  directory "%s"; pid-file "%s/named.pid"; session-keyfile "%s/session.key";\n'
-            "  listen-on port %d { %s; }; listen-on-v6 { none; };\n"
-            "  recursion no; allow-query { any; }; dnssec-validation no; max-cache-size 8m;\n"
-            "  check-names primary ignore;\n"
-            "};\n%s" % (self.workdir, self.workdir, self.workdir, self.port, "; ".join(self.addresses), "".join(views))
+            named_options(self.workdir, self.port, self.addresses, "check-names primary ignore;\n") + "".join(views)
         )
-        log = self.workdir / "named.log"
-        self.proc = subprocess.Popen(
-            ["/usr/sbin/named", "-g", "-n", "1", "-c", str(conf)],
-            stdout=open(log, "wb"),  # noqa: SIM115 - the file lives as long as the process
-            stderr=subprocess.STDOUT,
-            cwd=str(self.workdir),
+        self.proc = start_named(
+            conf,
+            lambda: all(dns_query(a, self.port, ".", "SOA").answer for a in self.addresses),
+            "named serving the RFC 7208 suite on %s" % ", ".join(self.addresses),
         )
-        for address in self.addresses:
-            _wait(
-                lambda a=address: dns_query(a, self.port, ".", "SOA").answer,
-                30.0,
-                "named serving the RFC 7208 suite on %s" % address,
-                self.proc,
-                log,
-            )
 
     def stop(self) -> None:
         _stop(self.proc)

@@ -148,6 +148,36 @@ def _stop(proc: subprocess.Popen | None) -> None:
         proc.wait(timeout=5)
 
 
+def named_options(directory: Path, port: int, addresses, extra: str = "") -> str:
+    """The ``options`` block every test named shares: authoritative only, on ``addresses``."""
+    return (
+        "options {\n"
+        '  directory "%s"; pid-file "%s/named.pid"; session-keyfile "%s/session.key";\n'
+        '  managed-keys-directory "%s";\n'
+        "  listen-on port %d { %s; }; listen-on-v6 { none; };\n"
+        "  recursion no; allow-query { any; }; dnssec-validation no; max-cache-size 8m;\n"
+        "  %s"
+        "};\n"
+    ) % (directory, directory, directory, directory, port, "; ".join(addresses), extra)
+
+
+def start_named(conf: Path, ready, what: str, timeout: float = START_TIMEOUT) -> subprocess.Popen:
+    """Start ``named -g`` on ``conf`` (log: named.log beside it); return once ``ready()`` is true."""
+    log = conf.parent / "named.log"
+    proc = subprocess.Popen(
+        [_require("/usr/sbin/named"), "-g", "-n", "1", "-c", str(conf)],
+        stdout=open(log, "wb"),  # noqa: SIM115 - the file lives as long as the process
+        stderr=subprocess.STDOUT,
+        cwd=str(conf.parent),
+    )
+    try:
+        _wait(ready, timeout, what, proc, log)
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc
+
+
 def _loopback_addresses() -> set:
     out = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True, check=False)
     return set(re.findall(r"inet (127\.[0-9.]+)/", out.stdout))
@@ -215,7 +245,6 @@ class BindServers:
     secondary = "127.0.0.3"
 
     def __init__(self, workdir: Path) -> None:
-        self.named = _require("/usr/sbin/named")
         self.rndc_bin = _require("/usr/sbin/rndc")
         self.workdir = workdir
         self.port = free_port(self.primary, self.secondary)
@@ -255,26 +284,13 @@ class BindServers:
             if role == "primary"
             else "notify no; transfer-source %s;\n" % self.secondary
         )
-        return (
-            "options {\n"
-            '  directory "%s";\n'
-            '  pid-file "%s/named.pid";\n'
-            '  session-keyfile "%s/session.key";\n'
-            '  managed-keys-directory "%s";\n'
-            "  listen-on port %d { %s; };\n"
-            "  listen-on-v6 { none; };\n"
-            "  recursion no;\n"
-            "  allow-query { any; };\n"
-            "  dnssec-validation no;\n"
-            "  max-cache-size 8m;\n"
-            "  %s"
-            "};\n"
+        return named_options(d, self.port, [address], extra) + (
             'controls { inet %s port %d allow { 127.0.0.0/8; } keys { "rndc-key"; }; };\n'
             "logging { channel out { stderr; severity info; print-time yes; print-category yes; };\n"
             "  category default { out; }; category queries { out; }; category update { out; }; };\n"
             'include "%s/keys.conf";\n'
             'include "%s/zones.conf";\n'
-        ) % (d, d, d, d, self.port, address, extra, address, self.control_ports[address], d, d)
+        ) % (address, self.control_ports[address], d, d)
 
     def _zones_conf(self, role: str) -> str:
         out = []
@@ -324,21 +340,11 @@ class BindServers:
             (self._dir("primary") / ("%s.db" % zone)).write_text(self.zone_text(zone, self.serials[zone]))
         for role, address in (("primary", self.primary), ("secondary", self.secondary)):
             conf = self._write_config(role)
-            log = self._dir(role) / "named.log"
-            self.procs[role] = subprocess.Popen(
-                [self.named, "-g", "-n", "1", "-c", str(conf)],
-                stdout=open(log, "wb"),  # noqa: SIM115 - the file lives as long as the process
-                stderr=subprocess.STDOUT,
-                cwd=str(self._dir(role)),
+            self.procs[role] = start_named(
+                conf,
+                lambda a=address: all(soa_serial(a, self.port, z) >= 1000 for z in self.zones),
+                "named %s (%s) serving %s" % (role, address, ", ".join(self.zones)),
             )
-            for zone in self.zones:
-                _wait(
-                    lambda a=address, z=zone: soa_serial(a, self.port, z) >= 1000,
-                    START_TIMEOUT,
-                    "named %s (%s) serving %s" % (role, address, zone),
-                    self.procs[role],
-                    log,
-                )
 
     def stop(self) -> None:
         for proc in self.procs.values():
