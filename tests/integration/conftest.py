@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Session fixtures around the servers of tests/lib/servers.py (shared with bench/).
 
-- ``bind``: BIND 9 primary and secondary (``servers.BindServers``).
+- ``bind``: BIND 9 primary and secondary (``servers.BindServers``); ``bind_clean``: the same, zones reset.
 - ``pdns``: pdns_server with its HTTP API (``servers.PowerDNSServer``).
 - ``aws``: moto in server mode behind its counting proxy (``route53/moto_lab.py``).
 - ``module_runner``: ``servers.run_module``.
@@ -30,6 +30,14 @@ from servers import run_module, running_bind, running_pdns
 def bind(tmp_path_factory):
     with running_bind(tmp_path_factory.mktemp("bind")) as servers:
         yield servers
+
+
+@pytest.fixture
+def bind_clean(bind):
+    """``bind`` with its zones as new, before the test and after it."""
+    bind.reset()
+    yield bind
+    bind.reset()
 
 
 @pytest.fixture(scope="session")

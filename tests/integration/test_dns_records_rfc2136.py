@@ -35,12 +35,6 @@ def rsa4096():
     return public_key_b64(4096)
 
 
-@pytest.fixture
-def bind_clean(bind):
-    bind.reset()
-    return bind
-
-
 def module_args(bind, domains, **provider_overrides):
     return {
         "provider": "rfc2136",

@@ -16,7 +16,6 @@ import dns.rdatatype
 import dns.rrset
 import dns.tsigkeyring
 import dns.update
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -35,13 +34,6 @@ def p_value(key) -> str:
     return base64.b64encode(der).decode()
 
 
-@pytest.fixture
-def zones(bind):
-    bind.reset()
-    yield bind
-    bind.reset()
-
-
 def add_txt(bind, zone: str, name: str, value: str, ttl: int = 60) -> None:
     bind.nsupdate("add %s %d %s" % (name, ttl, _txt.to_zone_text(value)), zone=zone)
 
@@ -58,8 +50,8 @@ def codes(findings, severity=None):
     return sorted(f["code"] for f in findings if severity is None or f["severity"] == severity)
 
 
-def test_records_lint_lookup_count_and_key_match(zones, module_runner):
-    bind = zones
+def test_records_lint_lookup_count_and_key_match(bind_clean, module_runner):
+    bind = bind_clean
     dkim_value = "v=DKIM1; k=rsa; p=" + p_value(KEY)
     add_txt(bind, "example.org", "example.org.", "google-site-verification=abc")
     add_txt(bind, "example.org", "example.org.", "v=spf1 mx include:_spf1.example.org -all")
@@ -129,8 +121,8 @@ def test_records_lint_lookup_count_and_key_match(zones, module_runner):
     assert result["error_count"] == 2
 
 
-def test_wait_until_both_servers_serve_the_key(zones, module_runner):
-    bind = zones
+def test_wait_until_both_servers_serve_the_key(bind_clean, module_runner):
+    bind = bind_clean
     value = "v=DKIM1; k=rsa; p=" + p_value(KEY)
     add_txt(bind, "example.test", "new._domainkey.example.test.", value)
     result = module_runner(
@@ -153,9 +145,9 @@ def test_wait_until_both_servers_serve_the_key(zones, module_runner):
     assert result["domains"][0]["dkim"][0]["public_key_match"] is True
 
 
-def test_mta_sts_and_tls_rpt_are_verified_and_linted(zones, module_runner):
+def test_mta_sts_and_tls_rpt_are_verified_and_linted(bind_clean, module_runner):
     """Everything dns_records publishes is verified: _mta-sts and _smtp._tls TXT (RFC 8461 3.1, RFC 8460 3)."""
-    bind = zones
+    bind = bind_clean
     add_txt(bind, "example.org", "_mta-sts.example.org.", "v=STSv1; id=20260101")
     add_txt(bind, "example.org", "_smtp._tls.example.org.", "v=TLSRPTv1;rua=mailto:tls@example.org")
     add_txt(bind, "example.org", "_smtp._tls.example.org.", "unrelated")
@@ -201,8 +193,8 @@ def test_mta_sts_and_tls_rpt_are_verified_and_linted(zones, module_runner):
         assert codes(test["findings"], "error") == ["mta-sts-missing", "tls-rpt-missing"]
 
 
-def test_wait_for_mta_sts_and_tls_rpt(zones, module_runner):
-    bind = zones
+def test_wait_for_mta_sts_and_tls_rpt(bind_clean, module_runner):
+    bind = bind_clean
     add_txt(bind, "example.test", "_mta-sts.example.test.", "v=STSv1; id=abc")
     add_txt(bind, "example.test", "_smtp._tls.example.test.", "v=TLSRPTv1; rua=https://rpt.example.test/v1")
     result = module_runner(
@@ -265,8 +257,8 @@ class StaleServer:
         self.sock.close()
 
 
-def test_wait_times_out_when_one_server_lags(zones, module_runner):
-    bind = zones
+def test_wait_times_out_when_one_server_lags(bind_clean, module_runner):
+    bind = bind_clean
     add_txt(bind, "example.test", "_dmarc.example.test.", "v=DMARC1; p=reject")
     keyring = dns.tsigkeyring.from_text({bind.tsig["name"]: (bind.tsig["algorithm"], bind.tsig["secret"])})
     update = dns.update.UpdateMessage("example.test", keyring=keyring)

@@ -15,7 +15,6 @@ import os
 from pathlib import Path
 
 import dkim
-import pytest
 from servers import txt_values
 
 from ansible_collections.mailauth.core.plugins.module_utils import _rotation
@@ -27,13 +26,6 @@ MAIL = (
     b"From: alice@example.test\r\nTo: bob@example.net\r\nSubject: in flight\r\n"
     b"Message-ID: <revoke@example.test>\r\n\r\nsigned before the key was revoked\r\n"
 )
-
-
-@pytest.fixture
-def zones(bind):
-    bind.reset()
-    yield bind
-    bind.reset()
 
 
 def sign(key_dir: str, selector: str) -> bytes:
@@ -51,8 +43,8 @@ def verifies(message: bytes, server: str, port: int) -> bool:
     return dkim.verify(message, dnsfunc=dnsfunc)
 
 
-def test_emergency_revoke_served_everywhere_old_mail_fails_then_removed(zones, module_runner, tmp_path):
-    bind = zones
+def test_emergency_revoke_served_everywhere_old_mail_fails_then_removed(bind_clean, module_runner, tmp_path):
+    bind = bind_clean
     state = {"path": str(tmp_path / "state" / "dkim-rotation.json"), "lock_path": str(tmp_path / "state" / "lock")}
     common = dict(state, slots=SLOTS, grace="7d", key_dir=str(tmp_path / "keys"))
     key_dir = str(tmp_path / "keys")

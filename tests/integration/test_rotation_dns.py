@@ -13,8 +13,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from ansible_collections.mailauth.core.plugins.module_utils import _rotation
 
 T0 = 1796169600  # 2026-12-02T00:00:00Z
@@ -22,15 +20,8 @@ DAY = 86400
 SLOTS = [{"domain": "example.test", "selector": "mx1-rsa", "key_type": "rsa"}]
 
 
-@pytest.fixture
-def zones(bind):
-    bind.reset()
-    yield bind
-    bind.reset()
-
-
-def test_publish_wait_switch_remove_after_grace(zones, module_runner, tmp_path):
-    bind = zones
+def test_publish_wait_switch_remove_after_grace(bind_clean, module_runner, tmp_path):
+    bind = bind_clean
     state = {"path": str(tmp_path / "state" / "dkim-rotation.json"), "lock_path": str(tmp_path / "state" / "lock")}
     common = dict(state, slots=SLOTS, grace="7d", key_dir=str(tmp_path / "keys"))
     key_dir = str(tmp_path / "keys")
