@@ -175,10 +175,10 @@ def owns_key_dir_by_marker(path: str) -> bool:
     return not _under(path, KEY_DIR_ROOTS)
 
 
-def resolve_owner(owner: Any, group: Any) -> Tuple[int, int]:
-    """Return (uid, gid) for user and group names or numeric ids, or raise DkimError."""
+def resolve_owner(owner: Any, group: Any, pending: Optional[List[str]] = None) -> Tuple[Any, Any]:
+    """Return (uid, gid) for user and group names or numeric ids, or raise DkimError (``pending``: lookup_ids)."""
     try:
-        return lookup_ids(owner, group, " (install opendkim first, or set owner and group)")
+        return lookup_ids(owner, group, " (install opendkim first, or set owner and group)", pending)
     except FilesError as err:
         raise DkimError(str(err)) from None
 
@@ -381,6 +381,20 @@ def key_path(key_dir: str, spec: KeySpec) -> str:
     return os.path.join(key_dir, spec.domain, spec.selector + KEY_SUFFIX)
 
 
+def plan_needs_cryptography(raw_keys: Sequence[Dict[str, Any]], key_dir: str) -> bool:
+    """Whether a check-mode plan must read or load a key: one is given, or a key file exists.
+
+    A plan for a new host, whose package brings cryptography, creates every key and reads none.
+    """
+    for raw in raw_keys:
+        if raw.get("private_key_content") is not None:
+            return True
+        domain, selector = str(raw.get("domain") or ""), str(raw.get("selector") or "")
+        if not domain or not selector or os.path.lexists(os.path.join(key_dir, domain, selector + KEY_SUFFIX)):
+            return True
+    return False
+
+
 # --------------------------------------------------------------------------- policy
 
 
@@ -549,12 +563,14 @@ def ensure_keys(
     check_mode: bool = False,
     workers: Optional[int] = None,
     generator: Optional[Callable[[Sequence[Tuple[str, int]]], List[Tuple[bytes, Any]]]] = None,
+    pending: Optional[List[str]] = None,
 ) -> Tuple[bool, List[Dict[str, Any]], Dict[str, Any]]:
     """Bring the key files to the requested state.
 
     Returns (changed, per-key results, diff). Every check (input, owner, policy) runs before the
     first write, so a DkimError means nothing was changed. In check mode nothing is written and a
-    key that would be generated has record and fingerprint None.
+    key that would be generated has record and fingerprint None; with ``pending`` (a list), an owner or
+    group not on the host yet is planned and recorded there (``lookup_ids``).
     """
     key_dir = validate_key_dir(key_dir)
     if state not in ("present", "absent"):
@@ -564,7 +580,7 @@ def ensure_keys(
     file_mode = parse_mode(mode)
     if regenerate not in REGENERATE_POLICIES:
         raise DkimError("regenerate must be one of %s, got %r" % (", ".join(REGENERATE_POLICIES), regenerate))
-    uid, gid = resolve_owner(owner, group)
+    uid, gid = resolve_owner(owner, group, pending if check_mode else None)
     validate_key_dir(key_dir, uid)
 
     cache = PublicCache.load(key_dir)

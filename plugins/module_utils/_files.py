@@ -39,10 +39,23 @@ class FilesError(Exception):
 # --------------------------------------------------------------------------- owners and modes
 
 
-def lookup_ids(owner: Any, group: Any, hint: str = "") -> Tuple[int, int]:
-    """Return (uid, gid) for user and group names or numeric ids, or raise FilesError."""
+class Pending(str):
+    """A user or group name that does not exist yet: check mode plans with it (an earlier task creates it)."""
 
-    def _lookup(value: Any, kind: str) -> int:
+
+def pending_warning(what: str) -> str:
+    """The check-mode warning for an owner or group in ``lookup_ids``' pending list."""
+    return "check mode: %s is not on the host yet; the plan assumes an earlier task creates it" % what
+
+
+def lookup_ids(owner: Any, group: Any, hint: str = "", pending: Optional[List[str]] = None) -> Tuple[Any, Any]:
+    """Return (uid, gid) for user and group names or numeric ids, or raise FilesError.
+
+    With ``pending`` (a list, check mode), a name missing on the host is returned as ``Pending(name)`` and
+    recorded there instead of failing: a plan on a new host runs before the package or task that creates it.
+    """
+
+    def _lookup(value: Any, kind: str) -> Any:
         text = str(value).strip() if value is not None else ""
         if not text:
             raise FilesError("%s must be a user/group name or id" % kind)
@@ -54,6 +67,11 @@ def lookup_ids(owner: Any, group: Any, hint: str = "") -> Tuple[int, int]:
             return grp.getgrnam(text).gr_gid
         except KeyError:
             what = "user" if kind == "owner" else "group"
+            if pending is not None:
+                note = "%s %s" % (what, text)
+                if note not in pending:
+                    pending.append(note)
+                return Pending(text)
             raise FilesError("%s %r does not exist on this host%s" % (what, text, hint)) from None
 
     return _lookup(owner, "owner"), _lookup(group, "group")
@@ -87,13 +105,13 @@ def display_attrs(attrs: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     if "uid" in out:
         uid = out.pop("uid")
         try:
-            out["owner"] = pwd.getpwuid(uid).pw_name
+            out["owner"] = uid if isinstance(uid, Pending) else pwd.getpwuid(uid).pw_name
         except KeyError:
             out["owner"] = uid
     if "gid" in out:
         gid = out.pop("gid")
         try:
-            out["group"] = grp.getgrgid(gid).gr_name
+            out["group"] = gid if isinstance(gid, Pending) else grp.getgrgid(gid).gr_name
         except KeyError:
             out["group"] = gid
     return out
@@ -163,7 +181,7 @@ def fsync_dir(directory: str) -> None:
         os.close(dfd)
 
 
-def ensure_dir(path: str, mode: int, uid: int, gid: int, check_mode: bool) -> Optional[Tuple[Any, Any]]:
+def ensure_dir(path: str, mode: int, uid: Any, gid: Any, check_mode: bool) -> Optional[Tuple[Any, Any]]:
     """Make path a directory with mode/owner; return (before, after) attrs if anything changes."""
     want = {"mode": "%04o" % mode, "uid": uid, "gid": gid}
     try:
@@ -195,8 +213,8 @@ class FileSpec:
     path: str
     content: bytes
     mode: int
-    uid: int
-    gid: int
+    uid: Any  # an int; a Pending name in check mode
+    gid: Any
     validate: Optional[str] = None
 
 
@@ -206,8 +224,8 @@ class DirSpec:
 
     path: str
     mode: int
-    uid: int
-    gid: int
+    uid: Any  # an int; a Pending name in check mode
+    gid: Any
 
 
 def _abs_path(value: Any, where: str) -> str:
@@ -219,9 +237,12 @@ def _abs_path(value: Any, where: str) -> str:
 
 
 def build_specs(
-    raw_files: Sequence[Dict[str, Any]], raw_dirs: Sequence[Dict[str, Any]] = ()
+    raw_files: Sequence[Dict[str, Any]], raw_dirs: Sequence[Dict[str, Any]] = (), pending: Optional[List[str]] = None
 ) -> Tuple[List[FileSpec], List[DirSpec]]:
-    """Validate the module input; report every problem at once, before anything is touched."""
+    """Validate the module input; report every problem at once, before anything is touched.
+
+    ``pending``: check mode's list of owners and groups not on the host yet (see ``lookup_ids``).
+    """
     errors: List[str] = []
     files: List[FileSpec] = []
     dirs: List[DirSpec] = []
@@ -235,7 +256,7 @@ def build_specs(
                 if path in seen:
                     raise FilesError("%s duplicates %s" % (where, seen[path]))
                 seen[path] = where
-                uid, gid = lookup_ids(raw.get("owner", "root"), raw.get("group", "root"))
+                uid, gid = lookup_ids(raw.get("owner", "root"), raw.get("group", "root"), pending=pending)
                 default_mode = "0755" if kind == "directories" else "0644"
                 mode = parse_octal_mode(raw.get("mode") or default_mode, "%s: mode" % where)
                 if kind == "directories":

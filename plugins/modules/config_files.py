@@ -27,7 +27,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Nothing is written and no check command runs.
+    details:
+      - Nothing is written and no check command runs.
+      - An O(files[].owner) or O(files[].group) that does not exist on the host yet (a new host, whose package or
+        user task has not run) is planned with a warning instead of failing; applied, it must exist.
   diff_mode:
     support: full
     details: One diff per changed file (content, then owner and mode when they change), one per changed directory.
@@ -193,7 +196,12 @@ def main() -> None:
         supports_check_mode=True,
     )
     try:
-        files, dirs = _files.build_specs(module.params["files"], module.params["directories"])
+        pending: list = []
+        files, dirs = _files.build_specs(
+            module.params["files"], module.params["directories"], pending if module.check_mode else None
+        )
+        for what in pending:
+            module.warn(_files.pending_warning(what))
         changed, results, diff = _files.ensure_files(
             files,
             dirs,

@@ -34,7 +34,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Nothing is written. A key that would be generated has no record or fingerprint yet (returned as null).
+    details:
+      - Nothing is written. A key that would be generated has no record or fingerprint yet (returned as null).
+      - On a new host, the plan needs neither cryptography (when no key exists yet and none is given) nor the
+        O(owner) and O(group) (a warning names those the package installed before this task will create).
   diff_mode:
     support: full
     details: The diff shows the key type and size, fingerprint, mode and owner of each changed key file, never key
@@ -282,7 +285,7 @@ dkim_keys:
 """
 
 
-from ansible_collections.mailauth.core.plugins.module_utils import _deps, _dkim, _dkim_record
+from ansible_collections.mailauth.core.plugins.module_utils import _deps, _dkim, _dkim_record, _files
 from ansible_collections.mailauth.core.plugins.module_utils._module import KeySafeModule
 
 
@@ -328,10 +331,14 @@ def main() -> None:
         supports_check_mode=True,
         key_fields=["keys[*].private_key_content"],
     )
-    _deps.require(module, *_dkim_record.CRYPTOGRAPHY)
+    params = module.params
+    # A plan (check mode) for a new host creates every key and reads none: it needs no cryptography yet,
+    # which the package installed before this task brings.
+    if not module.check_mode or _dkim.plan_needs_cryptography(params["keys"], params["key_dir"]):
+        _deps.require(module, *_dkim_record.CRYPTOGRAPHY)
     module.refuse_private_keys()
 
-    params = module.params
+    pending: list = []
     try:
         specs = _dkim.build_specs(params["keys"], params["state"])
         changed, results, diff = _dkim.ensure_keys(
@@ -343,12 +350,15 @@ def main() -> None:
             regenerate=params["regenerate"],
             state=params["state"],
             check_mode=module.check_mode,
+            pending=pending,
         )
     except _dkim.FilesError as err:  # DkimError and the file helpers' errors
         module.fail_json(msg=str(err))
     except OSError as err:
         module.fail_json(msg="cannot manage DKIM keys under %s: %s" % (params["key_dir"], err))
 
+    for what in pending:
+        module.warn(_files.pending_warning(what))
     kwargs = {"changed": changed, "dkim_keys": results}
     if module._diff and diff:
         kwargs["diff"] = diff

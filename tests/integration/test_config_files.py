@@ -91,6 +91,22 @@ def test_bad_input_is_refused_before_any_change(tmp_path, module_runner):
     assert tree(base) == {}
 
 
+def test_check_mode_plans_a_group_the_package_creates_later(tmp_path, module_runner):
+    """A new host's plan: a group that does not exist yet is a warning in check mode, a failure when applied."""
+    base = tmp_path / "root"
+    base.mkdir()
+    planned = args(base)
+    planned["files"][0]["group"] = "no-such-group-x"
+    result = module_runner("config_files", planned, check=True, diff=True)
+    assert result.get("failed") is not True and result["changed"] is True, result
+    assert any("group no-such-group-x is not on the host yet" in w for w in result["warnings"]), result
+    assert str(base / "etc" / "table") in [d["after_header"] for d in result["diff"]]
+    assert tree(base) == {}
+    applied = module_runner("config_files", planned)
+    assert applied["failed"] is True and "group 'no-such-group-x' does not exist" in applied["msg"], applied
+    assert tree(base) == {}
+
+
 def test_a_missing_check_program_is_named_and_nothing_changes(tmp_path, module_runner):
     base = tmp_path / "root"
     base.mkdir()

@@ -629,3 +629,32 @@ def test_check_mode_writes_no_cache(tmp_path):
     cache.unlink()
     ensure(key_dir, [spec()], check_mode=True)
     assert not cache.exists()
+
+
+def test_check_mode_plans_keys_for_an_owner_not_created_yet(tmp_path):
+    """A new host's plan: the opendkim user comes with the package; every key is planned, nothing written."""
+    key_dir = tmp_path / "keys"
+    pending: list = []
+    changed, results, _diff = _dkim.ensure_keys(
+        [spec(), spec(selector="ed", key_type="ed25519", size=None)],
+        str(key_dir),
+        owner="no-such-user-x",
+        group="no-such-group-x",
+        check_mode=True,
+        pending=pending,
+    )
+    assert changed is True and pending == ["user no-such-user-x", "group no-such-group-x"]
+    assert [r["record"] for r in results] == [None, None]
+    assert not key_dir.exists()
+    with pytest.raises(_dkim.DkimError, match="user 'no-such-user-x' does not exist"):
+        _dkim.ensure_keys([spec()], str(key_dir), owner="no-such-user-x", check_mode=False, pending=pending)
+
+
+def test_a_plan_for_new_keys_needs_no_cryptography(tmp_path):
+    raw = [{"domain": "example.org", "selector": "mx1"}]
+    assert _dkim.plan_needs_cryptography(raw, str(tmp_path)) is False
+    assert _dkim.plan_needs_cryptography([dict(raw[0], private_key_content="x")], str(tmp_path)) is True
+    (tmp_path / "example.org").mkdir()
+    (tmp_path / "example.org" / "mx1.private").write_text("key\n")
+    assert _dkim.plan_needs_cryptography(raw, str(tmp_path)) is True
+    assert _dkim.plan_needs_cryptography([{"domain": None, "selector": "mx1"}], str(tmp_path)) is True

@@ -242,3 +242,21 @@ def test_validate_set_does_not_run_when_nothing_changed_or_in_check_mode(tmp_pat
     files[0]["content"] = "other\n"
     assert ensure(files, run=run, validate_set="true %s", check_mode=True)[0] is True
     assert (tmp_path / "main.cf").read_text() == "same\n"
+
+
+def test_check_mode_plans_an_owner_that_an_earlier_task_creates(tmp_path):
+    """A new host: the package that creates the user has not run; the plan shows the file, writes nothing."""
+    pending: list = []
+    raw = [{"path": str(tmp_path / "conf"), "content": "x\n", "owner": "no-such-user-x", "group": "no-such-group-x"}]
+    specs, dirs = _files.build_specs(raw, [{"path": str(tmp_path / "d"), "group": "no-such-group-x"}], pending)
+    assert pending == ["group no-such-group-x", "user no-such-user-x"]  # the directories first
+    changed, results, diffs = _files.ensure_files(specs, dirs, check_mode=True, run=run_real)
+    assert changed is True
+    assert results[0]["owner"] == "no-such-user-x" and results[0]["group"] == "no-such-group-x"
+    assert [d["after_header"] for d in diffs] == [str(tmp_path / "d") + " (directory)", str(tmp_path / "conf")]
+    assert "group no-such-group-x" in diffs[0]["after"]
+    assert os.listdir(tmp_path) == []
+    assert "group no-such-group-x is not on the host yet" in _files.pending_warning(pending[0])
+    # Without the list (applied), the same input is refused before anything.
+    with pytest.raises(_files.FilesError, match="user 'no-such-user-x' does not exist"):
+        _files.build_specs(raw)
